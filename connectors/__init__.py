@@ -1,0 +1,1 @@
+"""Ledger connectors: a ledger-neutral contract and one package per ledger."""

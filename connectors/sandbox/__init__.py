@@ -1,0 +1,1 @@
+"""Local stand-ins of QuickBooks Online and Xero that speak the real wire formats."""

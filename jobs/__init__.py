@@ -1,0 +1,1 @@
+"""RQ jobs and their schedules: thin functions of ids that call the domain."""
