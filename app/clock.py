@@ -48,7 +48,12 @@ class SimulatedClock:
 
 
 class RedisClock:
-    """A simulated clock kept in Redis, so every process reads the same instant."""
+    """A simulated clock kept in Redis, so every process reads the same instant.
+
+    It flows at the wall clock's pace from wherever it was last set, so minute-long
+    rate-limit windows still pass while work runs; `advance` jumps it (a day at a time
+    in the demo). Only the offset from the wall clock is stored.
+    """
 
     def __init__(self, redis, key: str = "care:clock") -> None:  # type: ignore[no-untyped-def]
         self._redis = redis
@@ -58,15 +63,15 @@ class RedisClock:
         raw = self._redis.get(self._key)
         if raw is None:
             raise RuntimeError(f"simulated clock {self._key!r} has not been set")
-        return datetime.fromisoformat(raw.decode() if isinstance(raw, bytes) else raw)
+        return datetime.now(UTC) + timedelta(seconds=float(raw))
 
     def set(self, instant: datetime) -> None:
-        self._redis.set(self._key, _aware(instant).isoformat())
+        offset = (_aware(instant) - datetime.now(UTC)).total_seconds()
+        self._redis.set(self._key, repr(offset))
 
     def advance(self, delta: timedelta) -> datetime:
-        moved = self.now() + delta
-        self.set(moved)
-        return moved
+        self._redis.incrbyfloat(self._key, delta.total_seconds())
+        return self.now()
 
 
 _current: Clock = SystemClock()

@@ -30,4 +30,6 @@ def test_redis_clock_is_shared_between_clients(redis, redis_url):
     first.set(datetime(2025, 5, 1, tzinfo=UTC))
     other = clock_mod.RedisClock(redis_lib.Redis.from_url(redis_url))
     first.advance(timedelta(hours=3))
-    assert other.now() == datetime(2025, 5, 1, 3, tzinfo=UTC)
+    # It flows with the wall clock between jumps, so allow the test's own run time.
+    drift = other.now() - datetime(2025, 5, 1, 3, tzinfo=UTC)
+    assert timedelta(0) <= drift < timedelta(seconds=5)
