@@ -77,16 +77,20 @@ def finish_unique(redis: redis_lib.Redis, logical_id: str) -> str | None:
         if current is None:
             redis.delete(pointer_key(logical_id))
             return None
-        job = current
+        retry = None
+        if current.retries_left:
+            retry = Retry(
+                max=current.retries_left, interval=current.retry_intervals or 0
+            )
+        timeout = int(current.timeout) if current.timeout else None
         return _enqueue(
             redis,
-            job.origin,
-            job.func,
+            current.origin,
+            current.func,
             logical_id,
-            tuple(job.args),
-            job.retries_left
-            and Retry(max=job.retries_left, interval=job.retry_intervals),
-            job.timeout,
+            tuple(current.args),
+            retry,
+            timeout,
         )
 
 
@@ -115,7 +119,8 @@ def _current_job(redis: redis_lib.Redis, logical_id: str) -> Job | None:
     if raw is None:
         return None
     try:
-        return Job.fetch(raw.decode(), connection=redis)
+        job_id = raw.decode() if isinstance(raw, bytes) else str(raw)
+        return Job.fetch(job_id, connection=redis)
     except Exception:  # noqa: BLE001 - an expired or deleted job hash
         return None
 
