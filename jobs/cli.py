@@ -1,0 +1,42 @@
+"""`care worker` and `care scheduler`: the Procfile's background roles."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+import click
+from rq import Worker
+from rq.cron import CronScheduler
+
+from jobs.queues import QUEUES
+from jobs.runtime import runtime
+from jobs.schedule import PERIODIC
+
+logger = logging.getLogger(__name__)
+
+
+@click.command()
+@click.option("--queues", default=",".join(QUEUES), show_default=True)
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--name", default=None, help="Worker name (default: host and pid).")
+def worker(queues: str, burst: bool, name: str | None) -> None:
+    """Run an RQ worker on CARE's queues."""
+    rt = runtime()
+    names = [q for q in queues.split(",") if q]
+    Worker(names, connection=rt.redis, name=name).work(burst=burst, with_scheduler=True)
+
+
+@click.command()
+def scheduler() -> None:
+    """Trigger the periodic jobs (the tick, incremental syncs)."""
+    rt = runtime()
+    cron = CronScheduler(connection=rt.redis, name="care-scheduler")
+    for periodic in PERIODIC:
+        module_name, attr = periodic.func.rsplit(".", 1)
+        func = getattr(importlib.import_module(module_name), attr)
+        cron.register(
+            func, periodic.queue, interval=periodic.interval, name=periodic.id
+        )
+    logger.info("scheduler starting periodic=%s", [p.id for p in PERIODIC])
+    cron.start()
