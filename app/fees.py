@@ -1,0 +1,234 @@
+"""The program's fee: a rate on money collected on a referred invoice after referral.
+
+Rules of the fee:
+
+- Only a payment dated after the invoice's referral date earns a fee. A payment dated
+  on the referral day itself earns nothing: ledgers date payments, not time them, so
+  it may have been under way before the referral, and the doubt goes to the creditor.
+- Credit notes, write-offs and payments on invoices never referred earn nothing.
+- The fee is in the invoice's currency, rounded half-up to its minor unit.
+- Minimum and cap are per invoice and per currency: the fee on an invoice is
+  ``clamp(rate * collected, minimum, cap)``, never more than the money collected,
+  where `collected` is everything collected on it after referral so far. Each payment
+  accrues the increase of that fee, so the accruals of an invoice always add up to the
+  fee on its total collected, with no rounding drift between payments.
+- Accruals are billed once per creditor, currency and month (the month of the payment's
+  date, which the ledger gives in the company's time zone), under a stable key
+  ``CARE-FEE-<creditor>-<YYYY-MM>-<CUR>`` that makes the ledger write idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from app.money import quantize
+from app.rules import Rules
+
+logger = logging.getLogger(__name__)
+
+_ZERO = Decimal(0)
+
+
+class CollectionKind(StrEnum):
+    PAYMENT = "payment"
+    CREDIT_NOTE = "credit_note"
+    WRITE_OFF = "write_off"
+
+
+class FeeBasis(StrEnum):
+    """Why an accrual is what it is."""
+
+    AFTER_REFERRAL = "after_referral"
+    BEFORE_REFERRAL = "before_referral"
+    NOT_REFERRED = "not_referred"
+    CREDIT_NOTE = "credit_note"
+    WRITE_OFF = "write_off"
+
+
+@dataclass(frozen=True, slots=True)
+class FeeTerms:
+    """A creditor's fee in one currency."""
+
+    rate: Decimal
+    minimum: Decimal | None = None
+    cap: Decimal | None = None
+
+
+def fee_terms(rules: Rules, currency: str) -> FeeTerms:
+    """The fee terms of `rules` for invoices in `currency`."""
+    return FeeTerms(
+        rules.fee_rate, rules.fee_minimum.get(currency), rules.fee_cap.get(currency)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """Money applied to one invoice: a payment, a credit note or a write-off."""
+
+    id: str
+    creditor_id: str
+    invoice_id: str
+    currency: str
+    amount: Decimal  # the part applied to this invoice
+    received_on: date  # the ledger's date, in the company's time zone
+    kind: CollectionKind = CollectionKind.PAYMENT
+    referred_on: date | None = None  # the invoice's referral date; None: never
+
+
+@dataclass(frozen=True, slots=True)
+class Accrual:
+    """The fee one collection earned (zero with the reason when it earned none)."""
+
+    collection_id: str
+    creditor_id: str
+    invoice_id: str
+    currency: str
+    collected: Decimal
+    fee: Decimal
+    rate: Decimal
+    accrued_on: date
+    basis: FeeBasis
+
+    @property
+    def month(self) -> str:
+        return self.accrued_on.strftime("%Y-%m")
+
+
+def invoice_fee(collected: Decimal, terms: FeeTerms, currency: str) -> Decimal:
+    """The fee on `collected` after referral on one invoice, min and cap applied."""
+    if collected <= _ZERO:
+        return quantize(_ZERO, currency)
+    fee = quantize(collected * terms.rate, currency)
+    if terms.minimum is not None:
+        fee = max(fee, quantize(terms.minimum, currency))
+    if terms.cap is not None:
+        fee = min(fee, quantize(terms.cap, currency))
+    return min(fee, quantize(collected, currency))
+
+
+def accrue(
+    collection: Collection, terms: FeeTerms, collected_before: Decimal = _ZERO
+) -> Accrual:
+    """The fee `collection` earns, given what was collected on its invoice before.
+
+    `collected_before` is the money already collected on the invoice after referral
+    (the total of the earlier accruals' `collected` that earned a fee).
+    """
+    basis = _basis(collection)
+    currency = collection.currency
+    fee = quantize(_ZERO, currency)
+    if basis is FeeBasis.AFTER_REFERRAL:
+        before = invoice_fee(collected_before, terms, currency)
+        after = invoice_fee(collected_before + collection.amount, terms, currency)
+        fee = after - before
+    logger.debug(
+        "fee accrued creditor=%s invoice=%s collection=%s fee=%s %s basis=%s",
+        collection.creditor_id,
+        collection.invoice_id,
+        collection.id,
+        fee,
+        currency,
+        basis,
+    )
+    return Accrual(
+        collection.id,
+        collection.creditor_id,
+        collection.invoice_id,
+        currency,
+        collection.amount,
+        fee,
+        terms.rate,
+        collection.received_on,
+        basis,
+    )
+
+
+def _basis(collection: Collection) -> FeeBasis:
+    if collection.amount < _ZERO:
+        raise ValueError(
+            f"collection={collection.id} has a negative amount {collection.amount};"
+            " a reversal is not a collection"
+        )
+    if collection.kind is CollectionKind.CREDIT_NOTE:
+        return FeeBasis.CREDIT_NOTE
+    if collection.kind is CollectionKind.WRITE_OFF:
+        return FeeBasis.WRITE_OFF
+    if collection.referred_on is None:
+        return FeeBasis.NOT_REFERRED
+    if collection.received_on <= collection.referred_on:
+        return FeeBasis.BEFORE_REFERRAL
+    return FeeBasis.AFTER_REFERRAL
+
+
+def accrue_all(collections: Iterable[Collection], rules: Rules) -> list[Accrual]:
+    """Accrue a creditor's collections in date order, invoice by invoice.
+
+    TODO: a payment deleted or bounced after its fee accrued is not reversed here; the
+    jobs must post a negative adjustment, or the creditor is billed for money it lost.
+    """
+    ordered = sorted(collections, key=lambda c: (c.received_on, c.id))
+    collected: dict[str, Decimal] = defaultdict(Decimal)
+    accruals = []
+    for collection in ordered:
+        accrual = accrue(
+            collection,
+            fee_terms(rules, collection.currency),
+            collected[collection.invoice_id],
+        )
+        if accrual.basis is FeeBasis.AFTER_REFERRAL:
+            collected[collection.invoice_id] += collection.amount
+        accruals.append(accrual)
+    return accruals
+
+
+@dataclass(frozen=True, slots=True)
+class BillLine:
+    """One month's fees for one creditor in one currency."""
+
+    key: str
+    creditor_id: str
+    currency: str
+    month: str  # YYYY-MM
+    fee: Decimal
+    collected: Decimal  # the money that earned the fee
+    accruals: int
+
+
+def bill_key(creditor_id: str, month: str, currency: str) -> str:
+    """The stable key of a monthly fee bill, e.g. ``CARE-FEE-42-2025-05-USD``."""
+    return f"CARE-FEE-{creditor_id}-{month}-{currency}"
+
+
+def bill_lines(accruals: Iterable[Accrual]) -> list[BillLine]:
+    """Group fee-earning accruals per creditor, currency and month, sorted by key."""
+    fees: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    collected: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    counts: dict[tuple[str, str, str], int] = defaultdict(int)
+    for accrual in accruals:
+        if accrual.basis is not FeeBasis.AFTER_REFERRAL:
+            continue
+        group = (accrual.creditor_id, accrual.month, accrual.currency)
+        fees[group] += accrual.fee
+        collected[group] += accrual.collected
+        counts[group] += 1
+    lines = []
+    for (creditor, month, currency), fee in fees.items():
+        group = (creditor, month, currency)
+        lines.append(
+            BillLine(
+                bill_key(creditor, month, currency),
+                creditor,
+                currency,
+                month,
+                quantize(fee, currency),
+                quantize(collected[group], currency),
+                counts[group],
+            )
+        )
+    return sorted(lines, key=lambda line: line.key)
