@@ -149,6 +149,7 @@ class SyncPage:
     cursor: dict[str, object] = field(default_factory=dict)
     done: bool = False
     full: bool = False  # True while a full pull runs: absent ids may be deletions
+    skipped: list[str] = field(default_factory=list)  # "<entity> <id>: why" unread
 
 
 @dataclass(frozen=True, slots=True)
