@@ -175,6 +175,7 @@ def _finish_customers(
 ) -> list[Customer]:
     """Balances (open invoices less unapplied money) and creation times."""
     balance: dict[str, Decimal] = defaultdict(Decimal)
+    owing: set[str] = set()
     first: dict[str, date] = {}
     last: dict[str, datetime] = {}
 
@@ -189,6 +190,7 @@ def _finish_customers(
     for inv in maker.invoices:
         if inv.status is InvoiceStatus.OPEN:
             balance[inv.customer_id] += inv.amount_due
+            owing.add(inv.customer_id)
         seen(inv.customer_id, inv.issue_date, inv.last_modified)
     for pay in maker.payments:
         balance[pay.customer_id] -= pay.unapplied
@@ -198,7 +200,11 @@ def _finish_customers(
         seen(cred.customer_id, cred.date, cred.last_modified)
 
     customers = []
-    for d in drafts:
+    hard = len(HARD_CUSTOMERS)
+    for n, d in enumerate(drafts):
+        # Some settled customers are made inactive (Xero: archived), as books collect.
+        active = n < hard or d.ledger_id in owing or balance[d.ledger_id] != 0
+        active = active or rng.random() >= 0.1
         opened = first.get(d.ledger_id, maker.today - timedelta(days=365))
         opened -= timedelta(days=rng.randint(0, 60))
         created = datetime.combine(opened, time(9, 0), tzinfo=company_tz).astimezone(
@@ -215,6 +221,7 @@ def _finish_customers(
                 tags=d.tags,
                 currency=d.currency,
                 balance=quantize(balance[d.ledger_id], d.currency),
+                active=active,
                 created=created,
                 last_modified=max(created, last.get(d.ledger_id, created)),
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -54,6 +54,9 @@ class DocumentMaker:
     credits: list[Credit] = field(default_factory=list)
     disputed: set[str] = field(default_factory=set)
     _credit_count: int = 0
+    # Per customer, the latest ordinary open invoice a later payment may also settle.
+    _open_alone: dict[str, int] = field(default_factory=dict)
+    _offsets: dict[date, timedelta] = field(default_factory=dict)
 
     def add(self, plan: Plan) -> None:
         """Write one invoice following `plan`, with whatever settles it."""
@@ -77,7 +80,12 @@ class DocumentMaker:
         ledger_id = self.ids.next("invoice")
         currency = customer.currency
         total = invoice_total(rng, currency)
-        settled = self._settle(plan.scenario, ledger_id, customer, total, issue, due)
+        if plan.scenario is Scenario.PAID_TOGETHER:
+            settled = self._pay_together(ledger_id, customer, total, issue, due)
+        else:
+            settled = self._settle(
+                plan.scenario, ledger_id, customer, total, issue, due
+            )
 
         status = InvoiceStatus.OPEN
         amount_due = total - settled.applied
@@ -122,6 +130,63 @@ class DocumentMaker:
                 paid_on=settled.last_event if status is InvoiceStatus.PAID else None,
             )
         )
+        if plan.scenario is Scenario.OPEN and (plan.days_late is None or plan.pairable):
+            self._open_alone[customer.ledger_id] = len(self.invoices) - 1
+
+    def _pay_together(
+        self,
+        invoice_id: str,
+        customer: CustomerDraft,
+        total: Decimal,
+        issue: date,
+        due: date,
+    ) -> _Settlement:
+        """One payment settling this invoice and an earlier open one of the customer."""
+        done = _Settlement()
+        index = self._open_alone.pop(customer.ledger_id, None)
+        if index is None:
+            self._pay(
+                done,
+                invoice_id,
+                customer.ledger_id,
+                customer.currency,
+                total,
+                issue,
+                due,
+            )
+            return done
+        earlier = self.invoices[index]
+        assert earlier.issue_date is not None and earlier.due_date is not None
+        on = self._event_date(
+            max(issue, earlier.issue_date), max(due, earlier.due_date)
+        )
+        both = earlier.amount_due + total
+        self.payments.append(
+            Payment(
+                ledger_id=self.ids.next("payment"),
+                customer_id=customer.ledger_id,
+                date=on,
+                currency=customer.currency,
+                amount=both,
+                unapplied=quantize(0, customer.currency),
+                applied=(
+                    Application(earlier.ledger_id, earlier.amount_due),
+                    Application(invoice_id, total),
+                ),
+                last_modified=self.instant(on),
+            )
+        )
+        self.invoices[index] = replace(
+            earlier,
+            amount_due=quantize(0, earlier.currency),
+            home_amount_due=quantize(0, self.home_currency),
+            status=InvoiceStatus.PAID,
+            paid_on=on,
+            last_modified=self.instant(on),
+            version=None if earlier.version is None else str(int(earlier.version) + 1),
+        )
+        self._applied(done, total, on)
+        return done
 
     def _settle(
         self,
@@ -320,5 +385,12 @@ class DocumentMaker:
 
     def instant(self, on: date) -> datetime:
         """A business-hours moment on `on` in the company's zone, as UTC."""
-        local = time(self.rng.randint(8, 17), self.rng.randint(0, 59))
-        return datetime.combine(on, local, tzinfo=self.company_tz).astimezone(UTC)
+        offset = self._offsets.get(on)
+        if offset is None:
+            # Zones change offset at night, so noon's offset holds all working day;
+            # caching it per date saves a zoneinfo lookup per record.
+            noon = datetime.combine(on, time(12), tzinfo=self.company_tz)
+            offset = self._offsets[on] = noon.utcoffset() or timedelta(0)
+        minutes = self.rng.randrange(8 * 60, 18 * 60)
+        local = datetime(on.year, on.month, on.day, tzinfo=UTC)
+        return local + timedelta(minutes=minutes) - offset

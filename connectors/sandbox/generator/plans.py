@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import accumulate
 
 from connectors.sandbox.generator.catalog import HARD_CUSTOMERS
 
@@ -12,6 +13,7 @@ from connectors.sandbox.generator.catalog import HARD_CUSTOMERS
 class Scenario(StrEnum):
     OPEN = "open"
     PAID = "paid"
+    PAID_TOGETHER = "paid_together"  # one payment settles it and an earlier invoice
     PARTIAL = "partial"  # part-paid, the balance still owed (case C15)
     CREDIT_AND_PAYMENT = (
         "credit_and_payment"  # a credit note, then a payment, settle it
@@ -37,10 +39,10 @@ BUCKETS: tuple[tuple[int, int], ...] = (
     (91, 120),
     (121, 540),
 )
-_BUCKET_WEIGHTS = (28, 22, 16, 12, 10, 12)
+_BUCKET_WEIGHTS = tuple(accumulate((28, 22, 16, 12, 10, 12)))
 
 _SCENARIOS = tuple(Scenario)
-_SCENARIO_WEIGHTS = (34, 33, 9, 2, 3, 2, 3, 2, 1, 2, 3, 2, 4)
+_SCENARIO_WEIGHTS = tuple(accumulate((34, 28, 5, 9, 2, 3, 2, 3, 2, 1, 2, 3, 2, 4)))
 
 TERMS = (0, 15, 30, 30, 30, 60)  # due on receipt, Net 15, Net 30 (commonest), Net 60
 
@@ -51,6 +53,7 @@ class Plan:
     days_late: int | None = None  # None: drawn from the aging buckets
     customer: int | None = None  # index into the customer list; None: drawn
     term: int | None = None
+    pairable: bool = False  # a later PAID_TOGETHER payment may settle it too
 
 
 def forced_plans() -> list[Plan]:
@@ -67,6 +70,9 @@ def forced_plans() -> list[Plan]:
         Plan(Scenario.PARTIAL, 45),
         Plan(Scenario.PARTIAL, 38, foreign[-1]),  # a part-paid foreign invoice
         Plan(Scenario.PAID, 75),
+        # One payment for two invoices of the first ordinary customer.
+        Plan(Scenario.OPEN, 70, len(HARD_CUSTOMERS), pairable=True),
+        Plan(Scenario.PAID_TOGETHER, 50, len(HARD_CUSTOMERS)),
         Plan(Scenario.CREDIT_AND_PAYMENT, 52),
         Plan(Scenario.CREDIT_PART_APPLIED, 64),
         Plan(Scenario.CREDIT_UNAPPLIED, 47),
@@ -85,12 +91,12 @@ def forced_plans() -> list[Plan]:
 
 def random_plan(rng: random.Random) -> Plan:
     """An ordinary invoice: a weighted scenario, lateness drawn later."""
-    return Plan(rng.choices(_SCENARIOS, _SCENARIO_WEIGHTS)[0])
+    return Plan(rng.choices(_SCENARIOS, cum_weights=_SCENARIO_WEIGHTS)[0])
 
 
 def draw_days_late(rng: random.Random, term: int) -> int:
     """Days past due from the aging buckets; negative means not yet due."""
-    low, high = rng.choices(BUCKETS, _BUCKET_WEIGHTS)[0]
+    low, high = rng.choices(BUCKETS, cum_weights=_BUCKET_WEIGHTS)[0]
     if high == 0:
         # Current runs from the day after issue to the due date itself.
         return -rng.randint(0, max(term - 1, 0))
