@@ -3,6 +3,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.clock import SimulatedClock, local_today
 from app.evaluation import (
@@ -311,3 +313,43 @@ def test_home_amount_prefers_the_ledgers_home_amount():
     assert home_amount(facts(), "USD") == Decimal("250.00")
     euro = facts(currency="EUR", home_amount_due=Decimal("271.25"))
     assert home_amount(euro, "USD") == Decimal("271.25")
+
+
+_PAIRS = {
+    Outcome.REFER: {Reason.IN_WINDOW},
+    Outcome.WAIT: {Reason.NOT_DUE, Reason.TOO_EARLY},
+    Outcome.ESCALATE: {Reason.PAST_WINDOW},
+}
+
+
+@given(
+    days=st.integers(min_value=-5000, max_value=5000),
+    amount=st.decimals(min_value="-10", max_value="100000", places=2),
+    status=st.sampled_from(["open", "paid", "voided", "deleted"]),
+    credit=st.decimals(min_value="0", max_value="1000", places=2),
+    disputed=st.booleans(),
+    on_plan=st.booleans(),
+)
+def test_every_invoice_gets_one_consistent_decision(
+    days, amount, status, credit, disputed, on_plan
+):
+    f = facts(
+        days,
+        amount_due=amount,
+        status=status,
+        customer_credit=credit,
+        disputed=disputed,
+        on_plan=on_plan,
+    )
+
+    decision = evaluate(f, RULES, TODAY)
+
+    assert decision.days_late == days
+    if decision.outcome is Outcome.SKIP:
+        assert decision.reason not in set().union(*_PAIRS.values())
+    else:
+        assert decision.reason in _PAIRS[decision.outcome]
+        assert status == "open" and amount >= Decimal("0.01") and credit < amount
+        assert not disputed and not on_plan
+    if decision.outcome is Outcome.REFER:
+        assert 30 <= days <= 120

@@ -1,7 +1,9 @@
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.fees import (
     Collection,
@@ -194,3 +196,34 @@ def test_bill_lines_group_per_creditor_currency_and_month():
 
 def test_bill_key_is_stable():
     assert bill_key("42", "2025-05", "USD") == "CARE-FEE-42-2025-05-USD"
+
+
+@given(
+    amounts=st.lists(
+        st.decimals(min_value="0.01", max_value="100000", places=2), max_size=8
+    ),
+    rate=st.decimals(min_value="0", max_value="0.2", places=4),
+    minimum=st.one_of(st.none(), st.decimals(min_value="0", max_value="50", places=2)),
+    extra=st.decimals(min_value="0", max_value="500", places=2),
+)
+def test_accruals_never_drift_from_the_fee_on_the_total(amounts, rate, minimum, extra):
+    cap = None if minimum is None else minimum + extra
+    rules = Rules(
+        fee_rate=rate,
+        fee_minimum={} if minimum is None else {"USD": minimum},
+        fee_cap={} if cap is None else {"USD": cap},
+    )
+    collections = [
+        payment(str(a), date(2025, 5, 2) + timedelta(days=i), id=f"p{i:02d}")
+        for i, a in enumerate(amounts)
+    ]
+
+    accruals = accrue_all(collections, rules)
+
+    total = sum(amounts, Decimal(0))
+    expected = invoice_fee(total, fee_terms(rules, "USD"), "USD")
+    assert sum((a.fee for a in accruals), Decimal("0.00")) == expected
+    assert all(a.fee >= 0 for a in accruals)
+    assert expected <= total
+    if cap is not None:
+        assert expected <= cap

@@ -3,6 +3,8 @@ from datetime import date, time
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.rules import (
     DEFAULT_CADENCE,
@@ -195,3 +197,34 @@ def test_current_step_sent_already_gives_nothing():
     referred = date(2025, 5, 1)
 
     assert current_step(DEFAULT_CADENCE, referred, date(2025, 5, 12), {0, 10}) is None
+
+
+_amounts = st.decimals(min_value="0", max_value="100000", places=2)
+_codes = st.sampled_from(["USD", "EUR", "JPY", "NZD", "GBP"])
+
+
+@given(
+    start=st.integers(min_value=1, max_value=200),
+    length=st.integers(min_value=0, max_value=400),
+    minimums=st.dictionaries(_codes, _amounts, max_size=3),
+    tags=st.frozensets(st.text(min_size=1, max_size=8).filter(str.strip), max_size=4),
+    tier=st.sampled_from(list(Tier)),
+    rate=st.decimals(min_value="0", max_value="1", places=4),
+    debtor_min=st.one_of(st.none(), _amounts),
+)
+def test_any_valid_rules_round_trip(
+    start, length, minimums, tags, tier, rate, debtor_min
+):
+    data = {
+        "window_start_days": start,
+        "window_end_days": start + length,
+        "min_amount_due_by_currency": {k: str(v) for k, v in minimums.items()},
+        "excluded_tags": sorted(tags),
+        "tier": tier.value,
+        "fee_rate": str(rate),
+        "min_debtor_total": None if debtor_min is None else str(debtor_min),
+    }
+
+    rules = parse_rules(data)
+
+    assert parse_rules(json.loads(json.dumps(rules_to_dict(rules)))) == rules
