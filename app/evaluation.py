@@ -199,6 +199,8 @@ def _skip_reason(
         return Reason.PROMISED
     if facts.on_plan:
         return Reason.ON_PLAN
+    # TODO: credit held in another currency never holds a referral; a debtor with a
+    # EUR credit note and a USD invoice is chased for money the creditor owes back.
     if rules.credits_hold and facts.customer_credit > _ZERO:
         overdue = (
             facts.amount_due if overdue_in_currency is None else overdue_in_currency

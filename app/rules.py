@@ -380,6 +380,24 @@ def _check_together(rules: Rules, errors: dict[str, str]) -> None:
             errors[f"fee_cap.{currency}"] = "must not be below fee_minimum"
 
 
+def creditor_rules(
+    rules: Mapping[str, Any] | None,
+    cadences: Mapping[str, Any] | None = None,
+    fee_rate: Decimal | None = None,
+) -> Rules:
+    """Rules from a creditor's stored parts: rules JSON, cadence JSON, fee rate column.
+
+    The cadence JSON has the shape of the ``cadences`` field; the fee rate column wins
+    over a ``fee_rate`` inside the rules JSON.
+    """
+    data = dict(rules or {})
+    if cadences:
+        data["cadences"] = cadences
+    if fee_rate is not None:
+        data["fee_rate"] = str(fee_rate)
+    return parse_rules(data)
+
+
 def rules_to_dict(rules: Rules) -> dict[str, Any]:
     """The rules as JSON-safe data that `parse_rules` reads back to equal rules."""
     window = rules.contact_window

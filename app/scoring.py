@@ -33,6 +33,8 @@ from app.rules import Tier
 
 _POINT = Decimal("0.01")
 _ZERO = Decimal(0)
+# TODO: the weights are program-wide; a creditor cannot tune them, so one whose
+# strategic accounts need the gentlest handling still sees them ranked higher.
 _TIER_POINTS = {Tier.FIRST_PARTY: 6, Tier.FRONTLINE: 3, Tier.THIRD_PARTY: 0}
 
 

@@ -14,6 +14,7 @@ from app.rules import (
     Rules,
     RulesError,
     Tier,
+    creditor_rules,
     current_step,
     parse_rules,
     rules_to_dict,
@@ -228,3 +229,16 @@ def test_any_valid_rules_round_trip(
     rules = parse_rules(data)
 
     assert parse_rules(json.loads(json.dumps(rules_to_dict(rules)))) == rules
+
+
+def test_creditor_rules_merge_the_stored_parts():
+    rules = creditor_rules(
+        {"window_start_days": 45, "fee_rate": "0.05"},
+        {"frontline": [{"day": 0, "channels": ["email"]}]},
+        Decimal("0.025"),
+    )
+
+    assert rules.window_start_days == 45
+    assert rules.fee_rate == Decimal("0.025")
+    assert rules.cadence_for(Tier.FRONTLINE) == (CadenceStep(0, (Channel.EMAIL,)),)
+    assert creditor_rules(None) == Rules()
