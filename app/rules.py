@@ -307,10 +307,15 @@ def _window(value: Any, path: str, errors: dict[str, str]) -> Any:
     for key in sorted(unknown):
         errors[f"{path}.{key}"] = "unknown field"
     weekdays = value.get("weekdays", sorted(default.weekdays))
-    if not isinstance(weekdays, list | tuple) or not all(
-        isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 6 for d in weekdays
+    if (
+        not isinstance(weekdays, list | tuple)
+        or not weekdays
+        or not all(
+            isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 6
+            for d in weekdays
+        )
     ):
-        errors[f"{path}.weekdays"] = "must list days 0 (Monday) to 6 (Sunday)"
+        errors[f"{path}.weekdays"] = "must list one or more days, 0 (Monday) to 6"
         weekdays = sorted(default.weekdays)
     start = _time(value.get("start", "09:00"), f"{path}.start", errors)
     end = _time(value.get("end", "17:00"), f"{path}.end", errors)

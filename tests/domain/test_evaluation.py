@@ -16,6 +16,7 @@ from app.evaluation import (
     home_amount,
 )
 from app.rules import Rules, parse_rules
+from connectors.records import InvoiceStatus
 
 TODAY = date(2025, 5, 1)
 RULES = Rules()
@@ -353,3 +354,11 @@ def test_every_invoice_gets_one_consistent_decision(
         assert not disputed and not on_plan
     if decision.outcome is Outcome.REFER:
         assert 30 <= days <= 120
+
+
+def test_ledger_status_enum_reads_like_its_value():
+    paid = facts(status=InvoiceStatus.PAID)
+    open_ = facts(status=InvoiceStatus.OPEN)
+
+    assert verdict(paid)[:2] == ("skip", "paid")
+    assert verdict(open_)[:2] == ("refer", "in_window")

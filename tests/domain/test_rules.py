@@ -242,3 +242,20 @@ def test_creditor_rules_merge_the_stored_parts():
     assert rules.fee_rate == Decimal("0.025")
     assert rules.cadence_for(Tier.FRONTLINE) == (CadenceStep(0, (Channel.EMAIL,)),)
     assert creditor_rules(None) == Rules()
+
+
+@pytest.mark.parametrize(
+    ("window", "path"),
+    [
+        ({"weekdays": []}, "contact_window.weekdays"),
+        ({"weekdays": [0, 7]}, "contact_window.weekdays"),
+        ({"start": "9am"}, "contact_window.start"),
+        ({"max_touches_per_week": 0}, "contact_window.max_touches_per_week"),
+        ({"quiet": True}, "contact_window.quiet"),
+    ],
+)
+def test_bad_contact_windows_name_the_field(window, path):
+    with pytest.raises(RulesError) as caught:
+        parse_rules({"contact_window": window})
+
+    assert list(caught.value.errors) == [path]
