@@ -153,7 +153,7 @@ class CallBudget:
     def _try(self, lease: str) -> tuple[str, float]:
         now_ms = int(self._now().timestamp() * 1000)
         wall_ms = int(time.time() * 1000)
-        args = [
+        args: list[int | str] = [
             now_ms,
             self._limits.per_minute,
             self._limits.per_day or 0,
@@ -163,9 +163,8 @@ class CallBudget:
             self._lease_ms,
         ]
         verdict, wait_ms = self._take(keys=self._keys, args=args)
-        return (verdict.decode() if isinstance(verdict, bytes) else verdict), float(
-            wait_ms
-        )
+        name = verdict.decode() if isinstance(verdict, bytes) else str(verdict)
+        return name, float(wait_ms)
 
     def _now(self) -> datetime:
         return (self._clock or clock_mod.get_clock()).now()
