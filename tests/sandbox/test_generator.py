@@ -3,11 +3,15 @@ that add up."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import unicodedata
 from collections import defaultdict
 from datetime import UTC, date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 import pytest
@@ -57,6 +61,36 @@ def test_same_seed_gives_identical_books(ledger: Ledger) -> None:
     assert first == again
 
 
+def test_books_are_the_same_in_another_process_with_another_hash_seed() -> None:
+    # Set iteration order changes with PYTHONHASHSEED; the books must not.
+    code = (
+        "from datetime import date; from connectors.records import Ledger;"
+        "from connectors.sandbox.generator import generate;"
+        "b = generate(seed=9, invoices=300, today=date(2025, 5, 1),"
+        " ledger=Ledger.XERO);"
+        "print(repr((b.company, b.customers, b.invoices, b.payments, b.credits,"
+        " sorted(b.disputed))))"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    b = _books(Ledger.XERO, seed=9, invoices=300)
+    here = (
+        b.company,
+        b.customers,
+        b.invoices,
+        b.payments,
+        b.credits,
+        sorted(b.disputed),
+    )
+    assert out == repr(here)
+
+
 def test_another_seed_gives_other_books() -> None:
     one = _books(Ledger.XERO, seed=1)
     two = _books(Ledger.XERO, seed=2)
@@ -78,6 +112,15 @@ def test_quickbooks_numbers_invoices_from_1001() -> None:
     assert [i.number for i in books.invoices[:3]] == ["1001", "1002", "1003"]
     assert books.invoices[-1].number == "1120"
     assert all(i.version is not None for i in books.invoices)
+
+
+def test_quickbooks_ids_and_numbers_overlap_past_a_thousand_invoices() -> None:
+    # Case C33: invoice Id "1043" is not the invoice printed "1043" (that is Id 43).
+    books = _books(Ledger.QUICKBOOKS, invoices=1100)
+    by_number = {i.number: i for i in books.invoices}
+    by_id = {i.ledger_id: i for i in books.invoices}
+    assert by_number["1043"].ledger_id == "43"
+    assert by_id["1043"].number == "2043"
 
 
 def test_xero_ids_are_unique_uuid4s_and_numbers_read_inv_0001() -> None:
@@ -181,6 +224,12 @@ def test_smaller_books_keep_the_first_hard_cases_in_order() -> None:
     ]
 
 
+def test_payment_terms_are_standard() -> None:
+    books = _books(Ledger.QUICKBOOKS, invoices=1000)
+    terms = {(i.due_date - i.issue_date).days for i in books.invoices}  # type: ignore[operator]
+    assert terms == {0, 15, 30, 60}
+
+
 # --- money, currencies, contacts --------------------------------------------------
 
 
@@ -211,6 +260,21 @@ def test_customers_live_in_several_countries_and_zones() -> None:
     books = _books(Ledger.XERO, invoices=600)
     countries = {c.address.country for c in books.customers if c.address}
     assert {"US", "GB", "NZ", "AU", "CA", "DE", "PL", "VN", "JP"} <= countries
+
+
+def test_customer_names_are_unique_as_both_ledgers_require() -> None:
+    books = _books(Ledger.QUICKBOOKS, invoices=20_000)
+    names = [c.name for c in books.customers]
+    assert len(set(names)) == len(names)
+
+
+def test_every_customer_has_a_known_iana_zone() -> None:
+    books = _books(Ledger.XERO, invoices=600)
+    zones = books.customer_timezones
+    assert set(zones) == {c.ledger_id for c in books.customers}
+    assert len(set(zones.values())) > 8
+    for zone in set(zones.values()):
+        ZoneInfo(zone)
 
 
 def test_phones_are_valid_for_their_country_in_e164() -> None:

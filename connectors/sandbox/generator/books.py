@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -52,6 +52,9 @@ class GeneratedBooks:
     payments: list[Payment]  # kind payment/overpayment/prepayment, with applications
     credits: list[Credit]
     disputed: set[str]  # invoice ids a debtor disputes (ledger has no such flag)
+    # Customer id -> IANA zone the debtor lives in; the ledgers keep no such field,
+    # but calls and texts must respect the debtor's local hours.
+    customer_timezones: dict[str, str] = field(default_factory=dict)
 
 
 def generate(
@@ -112,6 +115,7 @@ def generate(
         payments=maker.payments,
         credits=maker.credits,
         disputed=maker.disputed,
+        customer_timezones={d.ledger_id: d.timezone for d in drafts},
     )
 
 

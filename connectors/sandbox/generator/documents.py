@@ -72,8 +72,9 @@ class DocumentMaker:
             if plan.scenario is Scenario.DISPUTED and days_late < 1:
                 days_late = rng.randint(1, 90)  # nobody disputes before the due date
         if days_late <= 0 and term < 1 - days_late:
-            # Every invoice was issued before today; lengthen the terms to make it so.
-            term = max(15, 1 - days_late)
+            # Every invoice was issued before today: take the shortest standard terms
+            # that make it so.
+            term = next((t for t in TERMS if t >= 1 - days_late), 1 - days_late)
         due = self.today - timedelta(days=days_late)
         issue = due - timedelta(days=term)
 
