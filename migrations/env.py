@@ -52,6 +52,11 @@ def run_online() -> None:
     engine = make_engine(_url())
     try:
         with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                # A batch migration copies a table and drops the old one; with foreign
+                # keys ON, SQLite would cascade that drop into the child tables.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()  # end the autobegun transaction: Alembic owns it
             _configure(connection)
             with context.begin_transaction():
                 context.run_migrations()

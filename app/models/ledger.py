@@ -73,6 +73,8 @@ class Debtor(Timestamps, Base):
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     last_modified: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # When a sync last listed this row: a full pull that misses it means deleted.
+    seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Invoice(Timestamps, Base):
@@ -113,6 +115,8 @@ class Invoice(Timestamps, Base):
     url: Mapped[str | None] = mapped_column(sa.String(500))
     paid_on: Mapped[date | None] = mapped_column(sa.Date)
     last_modified: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # When a sync last listed this row: a full pull that misses it means deleted.
+    seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     disputed: Mapped[bool] = mapped_column(default=False)
     dispute_reason: Mapped[str | None] = mapped_column(sa.Text)
     decision: Mapped[str | None] = mapped_column(sa.String(10))
@@ -144,6 +148,8 @@ class Payment(Timestamps, Base):
     unapplied: Mapped[Decimal] = mapped_column(Money4())
     deleted: Mapped[bool] = mapped_column(default=False)
     last_modified: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # When a sync last listed this row: a full pull that misses it means deleted.
+    seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class PaymentApplication(Base):
@@ -186,6 +192,8 @@ class Credit(Timestamps, Base):
     remaining: Mapped[Decimal] = mapped_column(Money4())
     deleted: Mapped[bool] = mapped_column(default=False)
     last_modified: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # When a sync last listed this row: a full pull that misses it means deleted.
+    seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class CreditApplication(Base):

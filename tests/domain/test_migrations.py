@@ -20,6 +20,23 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
+def _revision(url: str) -> str | None:
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def _head() -> str:
+    head = ScriptDirectory.from_config(
+        db.alembic_config("sqlite://")
+    ).get_current_head()
+    assert head is not None
+    return head
+
+
 def test_there_is_exactly_one_head() -> None:
     script = ScriptDirectory.from_config(db.alembic_config("sqlite://"))
     assert len(script.get_heads()) == 1
@@ -41,12 +58,52 @@ def test_upgrade_downgrade_upgrade_round_trip(database_url: str) -> None:
 
     db.upgrade(database_url)
     assert _tables(database_url) == expected
+    assert _revision(database_url) == _head()
 
     db.downgrade(database_url, "base")
     assert _tables(database_url) == set()
+    assert _revision(database_url) is None
 
     db.upgrade(database_url)
     assert _tables(database_url) == expected
+    assert _revision(database_url) == _head()
+
+
+def test_stepping_down_one_revision_keeps_the_rows(database_url: str) -> None:
+    db.upgrade(database_url)
+    engine = db.make_engine(database_url)
+    rows = {
+        "creditors": "INSERT INTO creditors (id, name, home_currency, timezone, locale,"
+        " rules, cadence, fee_rate, active, created_at, updated_at) VALUES (1, 'A',"
+        " 'USD', 'UTC', 'en_US', '{}', '{}', 1000000, true, :at, :at)",
+        "ledger_connections": "INSERT INTO ledger_connections (id, creditor_id, ledger,"
+        " external_id, company_name, status, scopes, sync_state, sync_progress,"
+        " api_calls, api_calls_day, created_at, updated_at) VALUES (1, 1, 'xero', 't',"
+        " '', 'connected', '[]', 'idle', '{}', 0, 0, :at, :at)",
+        "debtors": "INSERT INTO debtors (id, creditor_id, connection_id, ledger_id,"
+        " name, emails, phones, tags, strategic, sms_consent, opted_out, active,"
+        " deleted, placeholder, created_at, updated_at) VALUES (1, 1, 1, '64', 'D',"
+        " '[]', '[]', '[]', false, false, false, true, false, false, :at, :at)",
+    }
+    try:
+        with engine.begin() as connection:
+            for statement in rows.values():
+                connection.execute(sa.text(statement), {"at": "2025-05-01 12:00:00"})
+    finally:
+        engine.dispose()
+
+    db.downgrade(database_url, "0001")
+
+    engine = db.make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            for table in rows:
+                count = connection.execute(sa.text(f"SELECT count(*) FROM {table}"))
+                assert count.scalar() == 1, table
+            columns = {c["name"] for c in sa.inspect(connection).get_columns("debtors")}
+            assert "seen_at" not in columns
+    finally:
+        engine.dispose()
 
 
 def test_models_match_migrations(database_url: str) -> None:
