@@ -1,0 +1,468 @@
+"""The QuickBooks Online sandbox controller: companies, tokens, faults, Flask app."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import random
+import threading
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from app import clock as clock_mod
+from app.clock import Clock
+from connectors.sandbox.quickbooks import api, books, oauth, wire
+from connectors.sandbox.quickbooks.convert import default_chart, to_qbo
+from connectors.sandbox.quickbooks.state import Change, Realm
+from connectors.sandbox.quickbooks.tokens import Grant, TokenAuthority
+from connectors.sandbox.quickbooks.webhooks import Notifier
+from connectors.sandbox.server import (
+    Faults,
+    InFlight,
+    RequestLog,
+    ServerThread,
+    WindowLimiter,
+    apply_latency,
+    install_request_log,
+)
+
+logger = logging.getLogger(__name__)
+
+MINUTE_LIMIT = 500  # per realm (Intuit "Limits and throttles")
+CONCURRENT_LIMIT = 10  # in flight per realm and app
+DEFAULT_REDIRECT = "http://127.0.0.1:5000/connect/quickbooks/callback"
+DEFAULT_SCOPE = "com.intuit.quickbooks.accounting"
+
+
+class Quirks:
+    """QuickBooks-only fault controls, beside the shared `Faults`."""
+
+    def __init__(self) -> None:
+        self.page_overrun = 0  # extra rows past MAXRESULTS on every query page (C10 d)
+
+
+class QuickBooksSandbox:
+    """A local QuickBooks Online: build it, load companies, then `start()` it."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        client_id: str = "care-sandbox-qbo",
+        client_secret: str = "TESTONLY-qbo-client-secret",  # noqa: S107 (a test value)
+        redirect_uris: tuple[str, ...] | list[str] = (DEFAULT_REDIRECT,),
+        verifier_token: str = "TESTONLY-qbo-verifier-token",  # noqa: S107
+        webhook_url: str | None = None,
+        webhook_format: str = "cloudevents",
+        rate_limits: bool = True,
+        seed: int = 0,
+    ) -> None:
+        self.clock = clock
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.redirect_uris = tuple(redirect_uris)
+        self.verifier_token = verifier_token
+        self.seed = seed
+        self.realms: dict[str, Realm] = {}
+        self.tokens = TokenAuthority(seed)
+        self.faults = Faults(rate_limits=rate_limits, seed=seed)
+        self.quirks = Quirks()
+        self.log = RequestLog()
+        self.minute = WindowLimiter(MINUTE_LIMIT, timedelta(minutes=1))
+        self.in_flight = InFlight(CONCURRENT_LIMIT)
+        self.notifier = Notifier(
+            webhook_url,
+            verifier_token,
+            self.now,
+            lambda realm_id: self.realms[realm_id].timezone,
+            webhook_format,
+            seed,
+        )
+        self.consent_realm_id: str | None = None
+        self._random = random.Random(f"qbo-realms-{seed}")
+        self._key: Any = None
+        self._lock = threading.Lock()
+        self._server: ServerThread | None = None
+        self.app = self._build_app()
+
+    # --- time ------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The sandbox's instant: the clock passed in, else the product's clock."""
+        return (self.clock or clock_mod).now()
+
+    # --- companies -------------------------------------------------------------
+
+    def add_company(
+        self,
+        company_info: dict[str, Any],
+        preferences: dict[str, Any] | None = None,
+        realm_id: str | None = None,
+        *,
+        timezone: str | None = None,
+        chart: bool = True,
+    ) -> str:
+        """Add a company from its CompanyInfo (and Preferences) JSON; returns the realm.
+
+        The time zone is `timezone`, else CompanyInfo.DefaultTimeZone, else
+        America/Los_Angeles (Intuit's own). `chart` adds the default accounts and the
+        "Services" item a new QBO company starts with.
+        """
+        with self._lock:
+            if realm_id is None:
+                realm_id = str(
+                    self._random.randrange(9130000000000000, 9139999999999999)
+                )
+            if not str(realm_id).isdigit():
+                raise ValueError(f"a realm id is a string of digits, got {realm_id!r}")
+            if realm_id in self.realms:
+                raise ValueError(f"realm {realm_id} already exists")
+            tz = (
+                timezone or company_info.get("DefaultTimeZone") or "America/Los_Angeles"
+            )
+            info = {
+                "CompanyName": "Sandbox Company",
+                **company_info,
+                "DefaultTimeZone": tz,
+            }
+            realm = Realm(str(realm_id), info, preferences or {}, tz, self.now)
+            self.realms[realm.realm_id] = realm
+        if chart:
+            self.load(realm.realm_id, default_chart(realm.home_currency), notify=False)
+        logger.info("qbo sandbox company added realm=%s", realm.realm_id)
+        return realm.realm_id
+
+    def realm(self, realm_id: str) -> Realm:
+        """The realm `realm_id`, or the fault QBO answers for an unknown company."""
+        realm = self.realms.get(str(realm_id))
+        if realm is None:
+            raise wire.QboFault(
+                "6190",
+                "Invalid Company Status",
+                f"Company {realm_id} does not exist or is not active",
+            )
+        return realm
+
+    def consent_realm(self) -> str | None:
+        """The company the auto-consent screen connects: set, else the first."""
+        if self.consent_realm_id:
+            return self.consent_realm_id
+        return next(iter(self.realms), None)
+
+    def load(
+        self, realm_id: str, data: dict[str, list[dict[str, Any]]], notify: bool = True
+    ) -> list[Change]:
+        """Put objects in QBO's JSON into a company, replacing by Id.
+
+        `{"Id": .., "status": "Deleted"}` deletes; "ExchangeRate" entries
+        (SourceCurrencyCode, Rate, AsOfDate) fill the rate table. Each change is sent
+        to the webhook like an API write would be (unless `notify` is False).
+        """
+        realm = self.realm(realm_id)
+        changes: list[Change] = []
+        with realm.lock:
+            for entity, objects in data.items():
+                for raw in objects:
+                    change = self._load_one(realm, entity, copy.deepcopy(raw))
+                    if change is not None:
+                        changes.append(change)
+        if notify:
+            self.notify(changes)
+        return changes
+
+    def _load_one(
+        self, realm: Realm, entity: str, raw: dict[str, Any]
+    ) -> Change | None:
+        if entity == "ExchangeRate":
+            rate = Decimal(str(raw["Rate"]))
+            day = str(raw.get("AsOfDate") or realm.today().isoformat())
+            realm.exchange_rates.setdefault(raw["SourceCurrencyCode"], {})[day] = rate
+            return None
+        if "Id" not in raw:
+            raise ValueError(f"{entity} objects to load need an Id: {raw!r}")
+        object_id = str(raw["Id"])
+        if raw.get("status") == "Deleted":
+            if realm.get(entity, object_id) is None:
+                realm.put(entity, {"Id": object_id})  # deleted before we ever saw it
+            realm.remove(entity, object_id)
+            return realm.change(entity, object_id, "Delete")
+        if entity in ("CompanyInfo", "Preferences"):
+            object_id = raw["Id"] = "1"
+        known = realm.get(entity, object_id) is not None
+        realm.put(entity, realm.stamped(entity, raw))
+        return realm.change(entity, object_id, "Update" if known else "Create")
+
+    def load_generated(self, generated: Any) -> str:
+        """Load the shared generator's `GeneratedBooks`; returns the realm id."""
+        info, preferences, data = to_qbo(generated)
+        realm_id = self.add_company(
+            info, preferences, generated.company.id, timezone=generated.company.timezone
+        )
+        self.load(realm_id, data, notify=False)
+        return realm_id
+
+    def get(self, realm_id: str, entity: str, object_id: str) -> dict[str, Any] | None:
+        """A stored object as the API would return it (a copy), or None."""
+        realm = self.realm(realm_id)
+        with realm.lock:
+            found = realm.get(entity, str(object_id))
+            return copy.deepcopy(found) if found is not None else None
+
+    # --- test and demo controls ------------------------------------------------
+
+    def issue_tokens(self, realm_id: str, scope: str = DEFAULT_SCOPE) -> dict[str, Any]:
+        """A token response for a new grant on `realm_id`, as if a person consented."""
+        self.realm(realm_id)
+        grant, access = self.tokens.grant_for(
+            self.client_id, realm_id, scope, self.now()
+        )
+        return {
+            "token_type": "bearer",
+            "access_token": access,
+            "refresh_token": grant.refresh_token,
+            "expires_in": 3600,
+            "x_refresh_token_expires_in": 8726400,
+            "realm_id": realm_id,
+        }
+
+    def expire_access_tokens(self) -> int:
+        """Expire every live access token now; returns how many there were."""
+        return self.tokens.expire_access_tokens(self.now())
+
+    def revoke(self, token: str) -> bool:
+        """Revoke the grant a refresh or access token belongs to (as a disconnect)."""
+        return self.tokens.revoke(token)
+
+    def grants(self) -> list[Grant]:
+        """Every grant issued, revoked ones included."""
+        return list(self.tokens.grants.values())
+
+    def pay_invoice(
+        self,
+        realm_id: str,
+        invoice_id: str,
+        amount: Decimal | str,
+        on: date | None = None,
+    ) -> str:
+        """Record a customer payment against one invoice, as a person would in QBO."""
+        realm = self.realm(realm_id)
+        invoice = realm.get("Invoice", str(invoice_id))
+        if invoice is None:
+            raise ValueError(f"realm {realm_id} has no invoice {invoice_id}")
+        body = {
+            "CustomerRef": {"value": invoice["CustomerRef"]["value"]},
+            "TotalAmt": Decimal(str(amount)),
+            "TxnDate": (on or realm.today()).isoformat(),
+            "Line": [
+                {
+                    "Amount": Decimal(str(amount)),
+                    "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}],
+                }
+            ],
+        }
+        payment, changes = books.create(realm, "Payment", body)
+        self.notify(changes)
+        return str(payment["Id"])
+
+    def write(
+        self, realm_id: str, entity: str, body: dict[str, Any], operation: str = ""
+    ) -> dict[str, Any]:
+        """Change the books as a person in the QBO screens would (webhooks included)."""
+        realm = self.realm(realm_id)
+        obj, changes = api._write(realm, entity, copy.deepcopy(body), operation, "")
+        self.notify(changes)
+        return copy.deepcopy(obj)
+
+    def notify(self, changes: list[Change]) -> None:
+        self.notifier.notify(changes)
+
+    def deliver_pending(self) -> int:
+        """Deliver webhooks now due (by the clock); returns how many succeeded."""
+        return self.notifier.deliver_pending()
+
+    # --- OpenID ------------------------------------------------------------------
+
+    def _signing_key(self) -> Any:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        with self._lock:
+            if self._key is None:
+                self._key = rsa.generate_private_key(
+                    public_exponent=65537, key_size=2048
+                )
+            return self._key
+
+    def jwks(self) -> dict[str, Any]:
+        from jwt.algorithms import RSAAlgorithm
+
+        jwk = json.loads(RSAAlgorithm.to_jwk(self._signing_key().public_key()))
+        return {"keys": [{**jwk, "kid": "qbo-sandbox-1", "alg": "RS256", "use": "sig"}]}
+
+    def id_token(self, grant: Grant, base: str) -> str:
+        issued = int(self.now().timestamp())
+        claims = {
+            "sub": f"sandbox-user-{grant.grant_id}",
+            "aud": [self.client_id],
+            "realmid": grant.realm_id,
+            "auth_time": issued,
+            "iss": base + oauth.ISSUER_PATH,
+            "exp": issued + 3600,
+            "iat": issued,
+        }
+        # NOTE: intuit-oauth checks `exp` against the machine's wall clock, so an
+        # id_token issued in simulated past time is silently dropped by AuthClient.
+        return oauth.sign_id_token(claims, self._signing_key(), "qbo-sandbox-1")
+
+    def userinfo(self, grant: Grant) -> dict[str, Any]:
+        realm = self.realms.get(grant.realm_id)
+        email = (
+            (realm.company_info.get("Email") or {}).get("Address") if realm else None
+        )
+        return {
+            "sub": f"sandbox-user-{grant.grant_id}",
+            "email": email or "owner@sandbox.example",
+            "emailVerified": True,
+            "givenName": "Sandbox",
+            "familyName": "Owner",
+        }
+
+    # --- persistence -------------------------------------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        """All state as JSON-ready data (amounts as Decimal; use `wire.dumps`)."""
+        return {
+            "realms": {rid: realm.dump() for rid, realm in self.realms.items()},
+            "tokens": self.tokens.dump(),
+            "consent_realm": self.consent_realm_id,
+        }
+
+    @classmethod
+    def restore(cls, state: dict[str, Any], **kw: Any) -> QuickBooksSandbox:
+        """A sandbox holding `state` from `dump()`; `kw` as for the constructor."""
+        sandbox = cls(**kw)
+        for realm_id, data in state.get("realms", {}).items():
+            sandbox.realms[realm_id] = Realm.restore(data, sandbox.now)
+        sandbox.tokens.load(state.get("tokens", {}))
+        sandbox.consent_realm_id = state.get("consent_realm")
+        return sandbox
+
+    # --- serving -----------------------------------------------------------------
+
+    def start(
+        self, port: int = 0, *, webhooks_in_background: bool = True
+    ) -> ServerThread:
+        """Serve on 127.0.0.1 in a daemon thread (port 0 picks a free one)."""
+        self._server = ServerThread(self.app, port).start()
+        if webhooks_in_background and self.notifier.url:
+            self.notifier.start()
+        return self._server
+
+    def stop(self) -> None:
+        self.notifier.stop()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def _build_app(self) -> Flask:
+        app = Flask("qbo_sandbox")
+        app.register_blueprint(oauth.blueprint(self))
+        app.register_blueprint(api.blueprint(self))
+        install_request_log(app, self.log, _realm_in_path)
+        app.before_request(self._guard)
+        app.teardown_request(self._release)
+
+        @app.errorhandler(HTTPException)
+        def http_error(exc: HTTPException) -> Response:
+            return Response(
+                wire.dumps({"error": exc.name, "status": exc.code}),
+                status=exc.code or 500,
+                content_type="application/json",
+            )
+
+        return app
+
+    def _guard(self) -> Response | None:
+        """Before each API call: latency, token, rate limits, injected 5xx."""
+        if not request.path.startswith("/v3/company/"):
+            return None
+        realm_id = _realm_in_path() or ""
+        g.tenant = realm_id
+        apply_latency(self.faults)
+        now = self.now()
+        bearer = (
+            request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        )
+        grant, why = self.tokens.check_access(bearer, now)
+        if bearer in self.faults.revoked:
+            grant, why = None, "Token revoked"
+        if grant is None:
+            body = wire.unauthorized_body(int(now.timestamp() * 1000), why)
+            return Response(
+                json.dumps(body), status=401, content_type="application/json"
+            )
+        if grant.realm_id != realm_id:
+            body = wire.unauthorized_body(int(now.timestamp() * 1000), "realm mismatch")
+            body["fault"]["error"][0]["message"] = (
+                "message=ApplicationAuthorizationFailed; errorCode=003100;"
+                " statusCode=403"
+            )
+            body["fault"]["error"][0]["code"] = "3100"
+            return Response(
+                json.dumps(body), status=403, content_type="application/json"
+            )
+        if self.faults.rate_limits:
+            throttled = self._throttle(realm_id, now)
+            if throttled is not None:
+                return throttled
+        if self.faults.roll_error():
+            fault = wire.QboFault(
+                "10000",
+                "An application error has occurred while processing your request",
+                "System Failure Error: the sandbox injected a 5xx (Faults.error_rate)",
+                kind="SystemFault",
+                status=503,
+            )
+            time = wire.response_time(
+                now,
+                self.realms[realm_id].timezone if realm_id in self.realms else "UTC",
+            )
+            return api.json_response(fault.body(time), 503)
+        return None
+
+    def _throttle(self, realm_id: str, now: datetime) -> Response | None:
+        if not self.in_flight.enter(realm_id):
+            logger.info("qbo sandbox throttled realm=%s reason=concurrent", realm_id)
+            return self._throttled(realm_id, now)
+        g.in_flight = realm_id
+        if self.minute.take(realm_id, now) is not None:
+            logger.info("qbo sandbox throttled realm=%s reason=minute", realm_id)
+            return self._throttled(realm_id, now)
+        return None
+
+    def _throttled(self, realm_id: str, now: datetime) -> Response:
+        tz = self.realms[realm_id].timezone if realm_id in self.realms else "UTC"
+        return Response(
+            wire.throttle_xml(wire.response_time(now, tz)),
+            status=429,
+            content_type="application/xml",
+        )
+
+    def _release(self, _exc: BaseException | None) -> None:
+        realm_id = g.pop("in_flight", None)
+        if realm_id is not None:
+            self.in_flight.leave(realm_id)
+
+
+def _realm_in_path() -> str | None:
+    parts = request.path.split("/")
+    if len(parts) > 3 and parts[1] == "v3" and parts[2] == "company":
+        return parts[3]
+    return None
+
+
+__all__ = ["QuickBooksSandbox", "Quirks"]
