@@ -129,9 +129,7 @@ def render_letter(letter: LetterInput, kind: LetterKind = "first") -> bytes:
     """The letter as PDF bytes; the same input always gives the same bytes."""
     if kind not in KINDS:
         raise ValueError(f"letter kind must be one of {KINDS}, got {kind!r}")
-    blocks = list(
-        _blocks(_templates.get_template(f"letter_{kind}.txt").render(_context(letter)))
-    )
+    blocks = list(_blocks(render_template(f"letter_{kind}.txt", letter)))
     rows = _rows(letter)
     sums = [
         ("Total", "", "", format_money(m, letter.locale))
@@ -212,7 +210,13 @@ def _write_atomically(target: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
-def _context(letter: LetterInput) -> dict[str, object]:
+def render_template(name: str, letter: LetterInput) -> str:
+    """The text template `name` (under templates/) rendered for `letter`."""
+    return _templates.get_template(name).render(template_context(letter))
+
+
+def template_context(letter: LetterInput) -> dict[str, object]:
+    """The variables every letter and e-mail template can use."""
     sums = [format_money(m, letter.locale) for m in totals(letter.invoices)]
     respond_by = letter.respond_by or letter.as_of + timedelta(days=14)
     payment_lines = [nfc(line) for line in letter.payment.lines if line.strip()]
@@ -230,6 +234,10 @@ def _context(letter: LetterInput) -> dict[str, object]:
         "total_phrase": " and ".join(sums),
         "respond_by": format_day(respond_by, letter.locale),
         "payment_lines": payment_lines,
+        "rows": [
+            {"number": r[0], "due": r[1], "days_late": r[2], "amount": r[3]}
+            for r in _rows(letter)
+        ],
     }
 
 

@@ -51,6 +51,7 @@ def ascii_fallback(text: str) -> str:
 def slug(text: str, limit: int = 60) -> str:
     """A file-name-safe ASCII slug of `text` (may be empty)."""
     plain = re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_fallback(text))
+    plain = re.sub(r"-{2,}", "-", plain)
     return plain.strip("-.")[:limit].strip("-.")
 
 

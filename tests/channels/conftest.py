@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
 
 from app.channels.letters import InvoiceLine, LetterInput, PaymentInstructions
 from app.channels.parties import Debtor, Letterhead, Representative
@@ -75,3 +78,49 @@ def make_letter(debtor_name: str = "Tuatara Tiling", **changes: Any) -> LetterIn
     }
     fields.update(changes)
     return LetterInput(**fields)
+
+
+class RecordingHandler:
+    """An aiosmtpd handler that keeps every message it accepts, and can refuse."""
+
+    def __init__(self) -> None:
+        self.messages: list[Envelope] = []
+        self.refuse_rcpt: dict[str, str] = {}  # address -> SMTP reply, e.g. "550 ..."
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self,
+        server: object,
+        session: object,
+        envelope: Envelope,
+        address: str,
+        options: list[str],
+    ) -> str:
+        if address in self.refuse_rcpt:
+            return self.refuse_rcpt[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
+        self, server: object, session: object, envelope: Envelope
+    ) -> str:
+        self.messages.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+class FreePortController(Controller):
+    """aiosmtpd's Controller on port 0: reads the port the OS picked, then probes."""
+
+    def _trigger_server(self) -> None:
+        assert self.server is not None
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[FreePortController, RecordingHandler]]:
+    """A real SMTP server on 127.0.0.1 and a free port, recording what arrives."""
+    handler = RecordingHandler()
+    controller = FreePortController(handler, hostname="127.0.0.1", port=0)
+    controller.start()
+    yield controller, handler
+    controller.stop()
