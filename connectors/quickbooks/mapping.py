@@ -114,11 +114,15 @@ def company(
 
 
 def company_timezone(info: dict[str, Any], country: str | None) -> str:
-    """The company's IANA zone: a NameValue if QBO gives one, else the country's."""
+    """The company's IANA zone: DefaultTimeZone if QBO gives one, else a guess."""
+    # NOTE: Finance.xsd's CompanyInfo has DefaultTimeZone; Intuit does not say in what
+    # form, so only a value that names an IANA zone is taken.
+    if _valid_zone(info.get("DefaultTimeZone")):
+        return str(info["DefaultTimeZone"])
     for pair in info.get("NameValue") or []:
         if pair.get("Name") in _TZ_NAMES and _valid_zone(pair.get("Value")):
             return str(pair["Value"])
-    # TODO: QBO's API names no company time zone; the country's first zone is a guess
+    # TODO: without DefaultTimeZone the country's first zone is a guess
     # that is wrong for US companies outside the Eastern zone (a day of "days late"
     # around midnight). The connect flow should ask the creditor and pass `timezone`.
     zones = get_global("territory_zones").get(country or "", [])
