@@ -1,0 +1,156 @@
+"""When a debtor may be contacted: business hours on working days in their own zone.
+
+A step that falls due outside its window waits for the next allowed instant: a weekday
+(configurable), inside business hours in the debtor's IANA time zone, not a public
+holiday of the debtor's country (and subdivision, when known) by the `holidays`
+package, and under a cap on touches in any rolling seven days. Instants in and out
+are aware UTC; dates and hours are the debtor's local ones, so DST moves with them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+
+logger = logging.getLogger(__name__)
+
+WEEK = timedelta(days=7)
+SEARCH_LIMIT = timedelta(
+    days=366
+)  # a window that allows nothing for a year is an error
+
+
+@dataclass(frozen=True)
+class ContactWindow:
+    """The creditor's contact rules; the defaults are 09:00-17:00, Monday to Friday."""
+
+    start: time = time(9, 0)
+    end: time = time(17, 0)  # exclusive: nothing goes out at 17:00 itself
+    weekdays: frozenset[int] = field(default_factory=lambda: frozenset(range(5)))
+    max_touches_per_week: int = 3  # in any rolling seven days, all channels together
+
+    def __post_init__(self) -> None:
+        if not self.start < self.end:
+            raise ValueError(
+                f"contact window start {self.start} is not before end {self.end}"
+            )
+        if not self.weekdays or not self.weekdays <= frozenset(range(7)):
+            raise ValueError(
+                "weekdays must be a non-empty subset of 0-6 (Monday=0),"
+                f" got {sorted(self.weekdays)}"
+            )
+        if self.max_touches_per_week < 1:
+            raise ValueError("max_touches_per_week must be at least 1")
+
+
+@dataclass(frozen=True)
+class DebtorPlace:
+    """Where the debtor is: IANA zone, ISO 3166 country, optional subdivision."""
+
+    timezone: str
+    country: str
+    subdivision: str | None = None
+
+    def __post_init__(self) -> None:
+        zone(self.timezone)
+        holiday_calendar(self.country.upper(), self.subdivision)
+
+
+DEFAULT_WINDOW = ContactWindow()
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone `name`; a clear error if there is none."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+
+
+@lru_cache(maxsize=256)
+def holiday_calendar(country: str, subdivision: str | None) -> holidays.HolidayBase:
+    """The public holidays of `country` (and `subdivision`), filled in year by year."""
+    try:
+        return holidays.country_holidays(country.upper(), subdiv=subdivision)
+    except NotImplementedError as exc:
+        raise ValueError(
+            f"no public holiday calendar for country {country!r}"
+            f" subdivision {subdivision!r}: {exc}"
+        ) from exc
+
+
+def is_working_day(
+    day: date, place: DebtorPlace, window: ContactWindow = DEFAULT_WINDOW
+) -> bool:
+    """True when `day` is one of the window's weekdays and not a public holiday."""
+    calendar = holiday_calendar(place.country.upper(), place.subdivision)
+    return day.weekday() in window.weekdays and day not in calendar
+
+
+def at_local(day: date, at: time, timezone: str) -> datetime:
+    """The UTC instant of wall-clock `at` on `day` in `timezone` (C27: 09:00 NZST)."""
+    return datetime.combine(day, at, tzinfo=zone(timezone)).astimezone(UTC)
+
+
+def next_allowed(
+    after: datetime,
+    place: DebtorPlace,
+    window: ContactWindow = DEFAULT_WINDOW,
+    touches: Iterable[datetime] = (),
+) -> datetime:
+    """The first instant at or after `after` when the debtor may be contacted (UTC).
+
+    `touches` are the instants of earlier contacts with this debtor; while the last
+    seven days hold `max_touches_per_week` of them, the next waits for the oldest to
+    fall out of the week.
+    """
+    if after.tzinfo is None:
+        raise ValueError("next_allowed needs an aware datetime, got a naive one")
+    tz = zone(place.timezone)
+    past = sorted(_aware(t) for t in touches)
+    candidate = after.astimezone(UTC)
+    while candidate - after <= SEARCH_LIMIT:
+        moved = _into_hours(candidate, tz, place, window)
+        if moved is None:
+            moved = _under_cap(candidate, past, window.max_touches_per_week)
+        if moved is None:
+            return candidate
+        candidate = moved
+    raise ValueError(f"no allowed contact time within a year of {after.isoformat()}")
+
+
+def _into_hours(
+    instant: datetime, tz: ZoneInfo, place: DebtorPlace, window: ContactWindow
+) -> datetime | None:
+    """None inside business hours on a working day, else the next opening instant."""
+    local = instant.astimezone(tz)
+    day = local.date()
+    if is_working_day(day, place, window) and window.start <= local.time() < window.end:
+        return None
+    if is_working_day(day, place, window) and local.time() < window.start:
+        return datetime.combine(day, window.start, tzinfo=tz).astimezone(UTC)
+    day += timedelta(days=1)
+    while not is_working_day(day, place, window):
+        day += timedelta(days=1)
+    return datetime.combine(day, window.start, tzinfo=tz).astimezone(UTC)
+
+
+def _under_cap(instant: datetime, past: list[datetime], cap: int) -> datetime | None:
+    """None if fewer than `cap` touches fall in the week before `instant`, else when."""
+    recent = [t for t in past if instant - WEEK < t <= instant]
+    if len(recent) < cap:
+        return None
+    # Once this touch is a week old, one fewer than the cap remain in the window.
+    return recent[len(recent) - cap] + WEEK
+
+
+def _aware(instant: datetime) -> datetime:
+    if instant.tzinfo is None:
+        raise ValueError("touch instants must be aware datetimes")
+    return instant.astimezone(UTC)
