@@ -1,0 +1,149 @@
+"""The query language: what parses, what faults, what comes back."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+import requests
+
+from connectors.sandbox.quickbooks.queries import run_query
+from connectors.sandbox.quickbooks.query import parse
+from connectors.sandbox.quickbooks.wire import QboFault
+
+
+def test_order_by_and_orderby_both_parse_with_direction() -> None:
+    spaced = parse("SELECT * FROM Invoice ORDER BY DueDate DESC MAXRESULTS 5")
+    joined = parse("select * from Invoice orderby DueDate asc startposition 3")
+
+    assert spaced.order == [("DueDate", True)] and spaced.max_results == 5
+    assert joined.order == [("DueDate", False)] and joined.start == 3
+    assert joined.max_results == 100  # the default page
+
+
+def test_escaped_apostrophe_is_part_of_the_literal() -> None:
+    query = parse(r"SELECT * FROM Customer WHERE DisplayName = 'O\'Brien\'s'")
+
+    assert query.conditions[0].values == ("O'Brien's",)
+
+
+def test_unescaped_apostrophe_is_a_4000_parser_error() -> None:
+    with pytest.raises(QboFault) as caught:
+        parse("SELECT * FROM Customer WHERE DisplayName = 'O'Brien Haulage'")
+
+    assert caught.value.code == "4000"
+    assert caught.value.detail.startswith("QueryParserError: Encountered")
+
+
+def test_maxresults_over_1000_is_a_validation_fault() -> None:
+    with pytest.raises(QboFault) as caught:
+        parse("SELECT * FROM Invoice MAXRESULTS 1500")
+
+    assert "value 1500 is too large. Max allowed value is 1000" in caught.value.detail
+
+
+def test_item_all_sends_star_sku_and_it_parses() -> None:
+    assert parse("SELECT *, Sku FROM Item MAXRESULTS 100").entity == "Item"
+
+
+def test_or_and_unknown_entities_fault() -> None:
+    with pytest.raises(QboFault):
+        parse("SELECT * FROM Invoice WHERE Balance > '0' OR DocNumber = '1'")
+    with pytest.raises(QboFault):
+        parse("SELECT * FROM invoice")  # entity names are case sensitive
+
+
+def test_where_in_like_and_quoted_numbers_filter_rows(sandbox, company) -> None:
+    realm = sandbox.realm(company)
+
+    def ids(text: str) -> list[str]:
+        body = run_query(realm, text)["QueryResponse"]
+        return [row["Id"] for row in body.get("Invoice", [])]
+
+    assert ids("SELECT * FROM Invoice WHERE Balance > '100'") == ["1002"]
+    assert ids("SELECT * FROM Invoice WHERE Balance >= '100' ORDERBY Id DESC") == [
+        "1002",
+        "1001",
+    ]
+    assert ids("SELECT * FROM Invoice WHERE Id IN ('1001', '1003')") == ["1001", "1003"]
+    assert ids("SELECT * FROM Invoice WHERE CustomerRef = '64' AND Balance < 100") == [
+        "1003"
+    ]
+    assert ids("SELECT * FROM Invoice WHERE DueDate <= '2025-03-20'") == [
+        "1001",
+        "1002",
+    ]
+    assert ids("SELECT * FROM Invoice WHERE DocNumber LIKE '200%'") == [
+        "1001",
+        "1002",
+        "1003",
+    ]
+
+
+def test_count_and_empty_result_shapes(sandbox, company) -> None:
+    realm = sandbox.realm(company)
+
+    count = run_query(realm, "SELECT COUNT(*) FROM Invoice WHERE Balance > '0'")
+    empty = run_query(realm, "SELECT * FROM Invoice WHERE Balance > '100000'")
+
+    assert count["QueryResponse"] == {"totalCount": 3}
+    assert empty["QueryResponse"] == {}  # no entity key at all
+    assert empty["time"].endswith("-07:00")  # Los Angeles in May
+
+
+def test_page_reports_start_position_and_rows_returned(sandbox, company) -> None:
+    realm = sandbox.realm(company)
+
+    body = run_query(realm, "SELECT * FROM Invoice STARTPOSITION 2 MAXRESULTS 5")
+
+    page = body["QueryResponse"]
+    assert [row["Id"] for row in page["Invoice"]] == ["1002", "1003"]
+    assert (page["startPosition"], page["maxResults"]) == (2, 2)
+    assert page["Invoice"][0]["TotalAmt"] == Decimal("250.50")
+
+
+def test_query_by_get_and_by_post_text_over_http(sandbox, company, server) -> None:
+    tokens = sandbox.issue_tokens(company)
+    headers = {
+        "Authorization": f"Bearer {tokens['access_token']}",
+        "Accept": "application/json",
+    }
+    url = f"{server.url}/v3/company/{company}/query"
+    statement = (
+        "SELECT * FROM Customer WHERE DisplayName = 'Maeve O\\'Brien\\'s Bakery & Cafe'"
+    )
+
+    by_get = requests.get(
+        url,
+        params={"query": statement, "minorversion": "75"},
+        headers=headers,
+        timeout=5,
+    )
+    by_post = requests.post(
+        url,
+        data=statement.encode("utf-8"),
+        headers={**headers, "Content-Type": "application/text"},
+        timeout=5,
+    )
+
+    assert by_get.status_code == by_post.status_code == 200
+    assert by_get.json()["QueryResponse"]["Customer"][0]["Id"] == "58"
+    assert by_post.json() == by_get.json()
+
+
+def test_parser_fault_over_http_is_a_400_json_fault(sandbox, company, server) -> None:
+    tokens = sandbox.issue_tokens(company)
+    response = requests.post(
+        f"{server.url}/v3/company/{company}/query",
+        data=b"SELECT * FROM Customer WHERE DisplayName = 'O'Brien'",
+        headers={
+            "Authorization": f"Bearer {tokens['access_token']}",
+            "Content-Type": "application/text",
+        },
+        timeout=5,
+    )
+
+    assert response.status_code == 400
+    error = response.json()["Fault"]["Error"][0]
+    assert response.json()["Fault"]["type"] == "ValidationFault"
+    assert (error["code"], error["Message"]) == ("4000", "Error parsing query")
