@@ -39,7 +39,10 @@ class Env:
         )
 
     def load(self, **entities: list[dict[str, Any]]) -> None:
+        """Put objects in the books, then let five minutes pass (so a sync that
+        follows does not start in the same minute as the edits)."""
         self.sandbox.load(self.realm, entities, notify=False)
+        self.clock.advance(timedelta(minutes=5))
 
     def api_calls(self) -> int:
         return self.sandbox.log.count("/v3/")
