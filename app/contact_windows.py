@@ -1,5 +1,7 @@
 """When a debtor may be contacted: business hours on working days in their own zone.
 
+The rules come from the creditor's `app.rules.ContactWindow` (days, hours, weekly cap).
+
 A step that falls due outside its window waits for the next allowed instant: a weekday
 (configurable), inside business hours in the debtor's IANA time zone, not a public
 holiday of the debtor's country (and subdivision, when known) by the `holidays`
@@ -11,12 +13,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
+
+from app.rules import ContactWindow
 
 logger = logging.getLogger(__name__)
 
@@ -24,29 +28,6 @@ WEEK = timedelta(days=7)
 SEARCH_LIMIT = timedelta(
     days=366
 )  # a window that allows nothing for a year is an error
-
-
-@dataclass(frozen=True)
-class ContactWindow:
-    """The creditor's contact rules; the defaults are 09:00-17:00, Monday to Friday."""
-
-    start: time = time(9, 0)
-    end: time = time(17, 0)  # exclusive: nothing goes out at 17:00 itself
-    weekdays: frozenset[int] = field(default_factory=lambda: frozenset(range(5)))
-    max_touches_per_week: int = 3  # in any rolling seven days, all channels together
-
-    def __post_init__(self) -> None:
-        if not self.start < self.end:
-            raise ValueError(
-                f"contact window start {self.start} is not before end {self.end}"
-            )
-        if not self.weekdays or not self.weekdays <= frozenset(range(7)):
-            raise ValueError(
-                "weekdays must be a non-empty subset of 0-6 (Monday=0),"
-                f" got {sorted(self.weekdays)}"
-            )
-        if self.max_touches_per_week < 1:
-            raise ValueError("max_touches_per_week must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -63,6 +44,21 @@ class DebtorPlace:
 
 
 DEFAULT_WINDOW = ContactWindow()
+
+
+def check_window(window: ContactWindow) -> None:
+    """Raise ValueError when `window` can never open."""
+    if not window.start < window.end:
+        raise ValueError(
+            f"contact window start {window.start} is not before end {window.end}"
+        )
+    if not window.weekdays or not window.weekdays <= frozenset(range(7)):
+        raise ValueError(
+            "weekdays must be a non-empty subset of 0-6 (Monday=0),"
+            f" got {sorted(window.weekdays)}"
+        )
+    if window.max_touches_per_week < 1:
+        raise ValueError("max_touches_per_week must be at least 1")
 
 
 def zone(name: str) -> ZoneInfo:
@@ -112,6 +108,7 @@ def next_allowed(
     """
     if after.tzinfo is None:
         raise ValueError("next_allowed needs an aware datetime, got a naive one")
+    check_window(window)
     tz = zone(place.timezone)
     past = sorted(_aware(t) for t in touches)
     candidate = after.astimezone(UTC)

@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.contact_windows import (
-    ContactWindow,
     DebtorPlace,
     at_local,
     is_working_day,
     next_allowed,
 )
+from app.rules import ContactWindow
 
 NZ = DebtorPlace("Pacific/Auckland", "NZ")
 NEW_YORK = DebtorPlace("America/New_York", "US")
@@ -120,9 +120,11 @@ def test_bad_inputs_get_clear_errors() -> None:
     with pytest.raises(ValueError, match="no public holiday calendar for country 'XX'"):
         DebtorPlace("UTC", "XX")
     with pytest.raises(ValueError, match="not before end"):
-        ContactWindow(start=time(17), end=time(9))
+        next_allowed(utc(2025, 5, 1), NZ, ContactWindow(start=time(17), end=time(9)))
     with pytest.raises(ValueError, match="subset of 0-6"):
-        ContactWindow(weekdays=frozenset({7}))
+        next_allowed(utc(2025, 5, 1), NZ, ContactWindow(weekdays=frozenset({7})))
+    with pytest.raises(ValueError, match="at least 1"):
+        next_allowed(utc(2025, 5, 1), NZ, ContactWindow(max_touches_per_week=0))
     with pytest.raises(ValueError, match="touch instants must be aware"):
         next_allowed(utc(2025, 5, 1), NZ, touches=[datetime(2025, 5, 1)])  # noqa: DTZ001
 
