@@ -23,7 +23,7 @@ from connectors.sandbox.quickbooks import QuickBooksSandbox
 from connectors.sandbox.server import ServerThread
 from tests.sandbox.quickbooks.xsd import Schema
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent / "fixtures"
 REDIRECT = "http://127.0.0.1:5000/connect/quickbooks/callback"
 
 

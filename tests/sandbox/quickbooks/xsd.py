@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
-SCHEMA_DIR = Path(__file__).parent / "data" / "xsd"
+SCHEMA_DIR = Path(__file__).parent / "fixtures" / "xsd"
 
 # A child's spec: a named complex type, an anonymous complexType node, or None (simple).
 Spec = str | ET.Element | None
