@@ -36,6 +36,7 @@ from connectors.sandbox.generator.people import (
     reserve_hard_names,
 )
 from connectors.sandbox.generator.plans import forced_plans, random_plan
+from connectors.sandbox.generator.settlement import Journal
 
 logger = logging.getLogger(__name__)
 
@@ -75,14 +76,11 @@ def generate(
     company_id = ids.company_id()
 
     drafts = _customers(rng, ids, invoices, home_currency, country)
+    journal = Journal(
+        rng=rng, ids=ids, ledger=ledger, today=today, company_tz=ZoneInfo(tz)
+    )
     maker = DocumentMaker(
-        rng=rng,
-        ids=ids,
-        ledger=ledger,
-        today=today,
-        home_currency=home_currency,
-        company_tz=ZoneInfo(tz),
-        customers=drafts,
+        journal=journal, home_currency=home_currency, customers=drafts
     )
     plans = forced_plans()[:invoices]
     for plan in plans:
@@ -112,8 +110,8 @@ def generate(
         company=company,
         customers=customers,
         invoices=maker.invoices,
-        payments=maker.payments,
-        credits=maker.credits,
+        payments=journal.payments,
+        credits=journal.credits,
         disputed=maker.disputed,
         customer_timezones={d.ledger_id: d.timezone for d in drafts},
     )
@@ -196,10 +194,10 @@ def _finish_customers(
             balance[inv.customer_id] += inv.amount_due
             owing.add(inv.customer_id)
         seen(inv.customer_id, inv.issue_date, inv.last_modified)
-    for pay in maker.payments:
+    for pay in maker.journal.payments:
         balance[pay.customer_id] -= pay.unapplied
         seen(pay.customer_id, pay.date, pay.last_modified)
-    for cred in maker.credits:
+    for cred in maker.journal.credits:
         balance[cred.customer_id] -= cred.remaining
         seen(cred.customer_id, cred.date, cred.last_modified)
 
@@ -209,7 +207,7 @@ def _finish_customers(
         # Some settled customers are made inactive (Xero: archived), as books collect.
         active = n < hard or d.ledger_id in owing or balance[d.ledger_id] != 0
         active = active or rng.random() >= 0.1
-        opened = first.get(d.ledger_id, maker.today - timedelta(days=365))
+        opened = first.get(d.ledger_id, maker.journal.today - timedelta(days=365))
         opened -= timedelta(days=rng.randint(0, 60))
         created = datetime.combine(opened, time(9, 0), tzinfo=company_tz).astimezone(
             UTC
