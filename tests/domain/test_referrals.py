@@ -131,7 +131,7 @@ def test_refer_refuses_another_creditors_invoice(session):
     other = f.creditor(session)
     try:
         referrals.refer(
-            session, other.id, [in_window.id], who="u", why="w", today=TODAY
+            session, other.id, [in_window.id], who="user:1", why="w", today=TODAY
         )
     except referrals.ReferralError as exc:
         assert "has no invoice" in str(exc)
