@@ -9,7 +9,7 @@ import subprocess
 import sys
 import unicodedata
 from collections import defaultdict
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -418,6 +418,14 @@ def check_invariants(books: GeneratedBooks, today: date) -> None:
             owed[inv.customer_id] += inv.amount_due
         assert inv.last_modified is not None and inv.last_modified.tzinfo is UTC
 
+    # Every record was written before today began in the company's zone, and after
+    # its customer was set up.
+    midnight = datetime.combine(today, time(0), tzinfo=ZoneInfo(books.company.timezone))
+    created = {c.ledger_id: c.created for c in books.customers}
+    for record in [*books.invoices, *books.payments, *books.credits]:
+        assert record.last_modified is not None and record.last_modified < midnight
+        assert created[record.customer_id] <= record.last_modified  # type: ignore[operator]
+
     for customer in books.customers:
         expected = owed[customer.ledger_id] - unapplied[customer.ledger_id]
         assert customer.balance == quantize(expected, customer.currency or "USD")
@@ -437,13 +445,26 @@ def check_invariants(books: GeneratedBooks, today: date) -> None:
     ledger=st.sampled_from(list(Ledger)),
     home=st.sampled_from(["USD", "NZD", "GBP", "JPY", "EUR", "VND"]),
     today_offset=st.integers(min_value=-800, max_value=800),
+    zone=st.sampled_from(
+        [None, "Pacific/Kiritimati", "Pacific/Pago_Pago", "Asia/Kathmandu"]
+    ),
 )
 def test_books_add_up_for_any_seed_and_size(
-    seed: int, size: int, ledger: Ledger, home: str, today_offset: int
+    seed: int,
+    size: int,
+    ledger: Ledger,
+    home: str,
+    today_offset: int,
+    zone: str | None,
 ) -> None:
     today = TODAY + timedelta(days=today_offset)
     books = generate(
-        seed=seed, invoices=size, today=today, ledger=ledger, home_currency=home
+        seed=seed,
+        invoices=size,
+        today=today,
+        ledger=ledger,
+        home_currency=home,
+        timezone=zone,
     )
     assert len(books.invoices) == size
     check_invariants(books, today)

@@ -209,9 +209,9 @@ def _finish_customers(
         active = active or rng.random() >= 0.1
         opened = first.get(d.ledger_id, maker.journal.today - timedelta(days=365))
         opened -= timedelta(days=rng.randint(0, 60))
-        created = datetime.combine(opened, time(9, 0), tzinfo=company_tz).astimezone(
-            UTC
-        )
+        # Set up before opening hours, so before any record written that day.
+        created = datetime.combine(opened, time(7, 30), tzinfo=company_tz)
+        created = created.astimezone(UTC)
         customers.append(
             Customer(
                 ledger_id=d.ledger_id,
