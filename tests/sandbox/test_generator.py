@@ -30,6 +30,8 @@ UUID4 = re.compile(
 # The names the public bug reports turned into cases C07, C29 and C30.
 HARD_NAMES = {
     "O'Brien Haulage",
+    "Maeve O'Brien's Bakery & Cafe",
+    "Brien Street Motors",
     "Nguyễn Thị Hương – Công ty TNHH Đông Á",
     "Zoë Ørsted-Łukasiewicz",
     "株式会社さくら商事",
@@ -182,6 +184,40 @@ def test_fifty_invoices_hold_the_hard_customers(ledger: Ledger) -> None:
     late = {i.customer_id for i in books.invoices if _days_late(i.due_date) == 45}
     assert {by_name[n].ledger_id for n in HARD_NAMES} <= late
     assert all(unicodedata.is_normalized("NFC", n) for n in by_name)
+
+
+@pytest.mark.parametrize("ledger", list(Ledger))
+def test_a_prepayment_larger_than_the_only_invoice_is_held_as_in_case_c17(
+    ledger: Ledger,
+) -> None:
+    books = _books(ledger, invoices=3000)
+    (customer,) = [c for c in books.customers if c.name == "Delgado-Whitfield Events"]
+    (invoice,) = [i for i in books.invoices if i.customer_id == customer.ledger_id]
+    (prepaid,) = [p for p in books.payments if p.customer_id == customer.ledger_id]
+    # Due 2025-03-02 and checked on 2025-05-01: 60 days, as the case has it.
+    assert invoice.due_date == date(2025, 3, 2)
+    assert invoice.status is InvoiceStatus.OPEN and invoice.amount_due == invoice.total
+    assert prepaid.kind is PaymentKind.PREPAYMENT and not prepaid.applied
+    assert prepaid.unapplied > invoice.amount_due
+    assert customer.balance == invoice.amount_due - prepaid.unapplied < 0
+
+
+@pytest.mark.parametrize("ledger", list(Ledger))
+def test_a_part_paid_invoice_45_days_late_is_there_as_in_case_c15(
+    ledger: Ledger,
+) -> None:
+    books = _books(ledger)
+    paid: dict[str, Decimal] = defaultdict(Decimal)
+    for payment in books.payments:
+        for app in payment.applied:
+            paid[app.invoice_id] += app.amount
+    assert any(
+        i.status is InvoiceStatus.OPEN
+        and _days_late(i.due_date) == 45
+        and i.amount_due == i.total - paid[i.ledger_id]
+        and 0 < i.amount_due < i.total
+        for i in books.invoices
+    )
 
 
 def test_invoices_sit_exactly_on_the_referral_edges() -> None:

@@ -237,10 +237,13 @@ class HardCustomer:
     country: str
     emails: tuple[str, ...]
     foreign: bool = False  # invoices in its own country's currency, not the home one
+    solo: bool = False  # holds its one planned invoice and nothing drawn at random
 
 
-# Names from public bug reports (cases C07, C29, C30): apostrophes, no e-mail, several
-# e-mails, and the scripts that core PDF fonts drop.
+# Names from public bug reports (cases C07, C17, C29, C30): apostrophes (and a name a
+# careless "O'Brien%" prefix search also finds), no e-mail, several e-mails, the
+# scripts that core PDF fonts drop, and a customer whose unapplied prepayment is
+# larger than the one invoice it owes.
 HARD_CUSTOMERS: tuple[HardCustomer, ...] = (
     HardCustomer("O'Brien Haulage", "IE", ("accounts@obrien-haulage.example",)),
     HardCustomer(
@@ -267,5 +270,13 @@ HARD_CUSTOMERS: tuple[HardCustomer, ...] = (
         "DE",
         ("buchhaltung@lindqvist.example",),
         foreign=True,
+    ),
+    HardCustomer("Maeve O'Brien's Bakery & Cafe", "IE", ("orders@maeves.example",)),
+    HardCustomer("Brien Street Motors", "US", ("service@brien-street.example",)),
+    HardCustomer(
+        "Delgado-Whitfield Events",
+        "US",
+        ("events@delgado-whitfield.example",),
+        solo=True,
     ),
 )

@@ -31,13 +31,17 @@ class DocumentMaker:
     disputed: set[str] = field(default_factory=set)
     # Per customer, the latest ordinary open invoice a later payment may also settle.
     _open_alone: dict[str, int] = field(default_factory=dict)
+    _pool: list[int] = field(default_factory=list)  # customers random plans draw on
+
+    def __post_init__(self) -> None:
+        self._pool = [i for i, c in enumerate(self.customers) if not c.solo]
 
     def add(self, plan: Plan) -> None:
         """Write one invoice following `plan`, with whatever settles it."""
         journal, rng = self.journal, self.journal.rng
         index = plan.customer
         if index is None:
-            index = rng.randrange(len(self.customers))
+            index = rng.choice(self._pool)
         customer = self.customers[index]
         issue, due = self._dates(plan)
 

@@ -35,6 +35,7 @@ class CustomerDraft:
     phones: tuple[str, ...]
     address: Address
     tags: tuple[str, ...]
+    solo: bool = False  # only planned invoices, none drawn at random
 
 
 def hard_drafts(
@@ -57,6 +58,7 @@ def hard_drafts(
                 phones=(phone(rng, hard.country),),
                 address=address(rng, hard.country),
                 tags=("hard-case",),
+                solo=hard.solo,
             )
         )
     return drafts

@@ -58,7 +58,11 @@ class Plan:
 
 def forced_plans() -> list[Plan]:
     """The hard cases every book of ~50 invoices holds, in a fixed order."""
-    plans = [Plan(Scenario.OPEN, 45, i) for i in range(len(HARD_CUSTOMERS))]
+    plans = [
+        # Case C17: due 60 days ago, covered by a larger unapplied prepayment.
+        Plan(Scenario.PREPAID_COVERING, 60, i) if h.solo else Plan(Scenario.OPEN, 45, i)
+        for i, h in enumerate(HARD_CUSTOMERS)
+    ]
     foreign = [i for i, h in enumerate(HARD_CUSTOMERS) if h.foreign]
     plans += [
         Plan(Scenario.OPEN, 29),
