@@ -131,7 +131,7 @@ class XeroConnector:
         """The invoice as Xero has it now, and its customer's unspent credit."""
         obj = self._read_invoice(invoice_id)
         invoice = self._map_invoice(obj)
-        customer = self._embedded_customer(obj)
+        customer = self._read_customer(invoice.customer_id)
         credit = self._unapplied(invoice.customer_id, invoice.currency)
         return FreshRead(invoice=invoice, customer=customer, unapplied_credits=credit)
 
@@ -206,18 +206,19 @@ class XeroConnector:
             )
         return mapped
 
-    def _embedded_customer(self, obj: dict[str, Any]) -> Customer | None:
-        contact = obj.get("Contact") or {}
-        try:
-            # A single-invoice GET embeds the whole contact: no second call needed.
-            return mapping.customer(contact)
-        except (ValueError, TypeError) as exc:
-            logger.warning(
-                "xero invoice contact unreadable invoice=%s: %s",
-                obj.get("InvoiceID"),
-                exc,
-            )
+    def _read_customer(self, contact_id: str) -> Customer | None:
+        if not _GUID.match(contact_id or ""):
             return None
+        # NOTE: the contact an invoice embeds may be a summary without e-mails or
+        # phones; reading the contact itself costs a call but never claims a
+        # customer has no e-mail when it has one (case C29).
+        body = self.client.call(
+            f"contact={contact_id}",
+            self.client.accounting.get_contact,
+            contact_id=contact_id,
+        )
+        found = (body or {}).get("Contacts") or []
+        return mapping.customer(found[0]) if found else None
 
     def _unapplied(self, contact_id: str, currency: str) -> Decimal:
         total = Decimal(0)
