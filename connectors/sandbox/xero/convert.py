@@ -147,6 +147,7 @@ class Converter:
         )
         self._paid: dict[str, Decimal] = defaultdict(Decimal)
         self._credited: dict[str, Decimal] = defaultdict(Decimal)
+        self._rates: dict[str, Decimal] = {}
 
     def convert(
         self,
@@ -156,6 +157,7 @@ class Converter:
         credits: list[Credit],
     ) -> dict[str, list[dict[str, Any]]]:
         """All objects by collection, ready for `XeroSandbox.load`."""
+        self._rates = self.rates(invoices)
         for customer in customers:
             self.contacts[customer.ledger_id] = contact(customer, self.now)
         by_id = {invoice.ledger_id: invoice for invoice in invoices}
@@ -372,7 +374,7 @@ class Converter:
             "Total": value,
             "UpdatedDateUTC": to_ms_date(self.now),
             "CurrencyCode": currency,
-            "CurrencyRate": rate(Decimal(1)),
+            "CurrencyRate": self._rates.get(currency, rate(Decimal(1))),
             "RemainingCredit": value,
             "Allocations": [],
             "HasAttachments": False,
