@@ -392,7 +392,6 @@ class QuickBooksSandbox:
             return None
         realm_id = _realm_in_path() or ""
         g.tenant = realm_id
-        apply_latency(self.faults)
         now = self.now()
         bearer = (
             request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
@@ -419,6 +418,8 @@ class QuickBooksSandbox:
             throttled = self._throttle(realm_id, now)
             if throttled is not None:
                 return throttled
+        # the call counts as in flight while it is slow
+        apply_latency(self.faults)
         if self.faults.roll_error():
             fault = wire.QboFault(
                 "10000",
