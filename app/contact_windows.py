@@ -11,7 +11,6 @@ are aware UTC; dates and hours are the debtor's local ones, so DST moves with th
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,12 +21,9 @@ import holidays
 
 from app.rules import ContactWindow
 
-logger = logging.getLogger(__name__)
-
 WEEK = timedelta(days=7)
-SEARCH_LIMIT = timedelta(
-    days=366
-)  # a window that allows nothing for a year is an error
+# A window that allows nothing for a year is an error, not a reason to loop on.
+SEARCH_LIMIT = timedelta(days=366)
 
 
 @dataclass(frozen=True)

@@ -234,6 +234,8 @@ def template_context(letter: LetterInput) -> dict[str, object]:
         "total_phrase": " and ".join(sums),
         "respond_by": format_day(respond_by, letter.locale),
         "payment_lines": payment_lines,
+        "pay_url": letter.payment.pay_url,
+        "numbers": ", ".join(nfc(line.number) for line in letter.invoices),
         "rows": [
             {"number": r[0], "due": r[1], "days_late": r[2], "amount": r[3]}
             for r in _rows(letter)

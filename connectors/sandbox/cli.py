@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from connectors.sandbox.quickbooks.cli import quickbooks
+from connectors.sandbox.twilio.cli import twilio
 from connectors.sandbox.xero.cli import xero
 
 
@@ -15,3 +16,4 @@ def sandbox() -> None:
 
 sandbox.add_command(quickbooks)
 sandbox.add_command(xero)
+sandbox.add_command(twilio)

@@ -124,3 +124,7 @@ def smtp_server() -> Iterator[tuple[FreePortController, RecordingHandler]]:
     controller.start()
     yield controller, handler
     controller.stop()
+
+
+# The Twilio stand-in and webhook receiver, shared with tests/sandbox/twilio.
+from tests.sandbox.twilio.conftest import receiver, twilio_sandbox  # noqa: E402, F401
