@@ -18,6 +18,7 @@ from typing import Any
 from xero_python.accounting import (
     Account,
     Contact,
+    CurrencyCode,
     HistoryRecord,
     HistoryRecords,
     Invoices,
@@ -89,6 +90,7 @@ def write_fee_bill(
     """The program's fee as an ACCPAY bill, once per `bill.key`."""
     key = check_key(bill.key)
     lines = _fee_lines(bill)
+    currency = _currency(bill.currency, key)
     before = client.calls
 
     found = client.call(
@@ -111,7 +113,7 @@ def write_fee_bill(
         contact=Contact(name=SUPPLIER_NAME),
         date=bill.bill_date,
         due_date=bill.due_date,
-        currency_code=bill.currency.upper(),
+        currency_code=currency,
         invoice_number=key,
         reference=key,
         status="AUTHORISED",
@@ -233,6 +235,13 @@ def _first(body: Any, items: str, id_key: str) -> str:
         return str(body[items][0][id_key])
     except (KeyError, IndexError, TypeError) as exc:
         raise XeroFixError(f"Xero answered a create without {id_key}") from exc
+
+
+def _currency(code: str, owner: str) -> CurrencyCode:
+    try:
+        return CurrencyCode(code.upper())
+    except ValueError:
+        raise XeroFixError(f"{owner}: Xero knows no currency {code!r}") from None
 
 
 def _safe(amount: Decimal, owner: str) -> Decimal:
