@@ -139,11 +139,9 @@ class _Parser:
     def primary(self) -> _Getter:
         kind, value = self.take()
         if kind == "string":
-            text = _unquote(value)
-            return lambda obj: text
+            return _literal(_unquote(value))
         if kind == "number":
-            number = Decimal(value)
-            return lambda obj: number
+            return _literal(Decimal(value))
         if kind == "op" and value == "(":
             inner = self.expression()
             self.take(")")
@@ -155,17 +153,16 @@ class _Parser:
     def word(self, name: str) -> _Getter:
         lowered = name.lower()
         if lowered in ("true", "false"):
-            flag = lowered == "true"
-            return lambda obj: flag
+            return _literal(lowered == "true")
         if lowered == "null":
-            return lambda obj: None
+            return _literal(None)
         if name in ("DateTime", "Guid") and self.accept("("):
             args = [self.take()[1]]
             while self.accept(","):
                 args.append(self.take()[1])
             self.take(")")
             literal = _datetime(args, self.text) if name == "DateTime" else _guid(args)
-            return lambda obj: literal
+            return _literal(literal)
         path = [name]
         # A dotted path continues while the next dot is not a method call.
         while self.peek() == ("op", ".") and not _is_call(self.tokens, self.pos + 1):
@@ -194,6 +191,33 @@ def _guid(args: list[str]) -> Guid:
     return Guid(_unquote(args[0]).lower() if args[0].startswith('"') else args[0])
 
 
+# Field types Xero knows without looking at any row, so a mistyped comparison fails
+# even on an empty organisation, as it does at Xero.
+_DATE_FIELDS = {
+    "Date",
+    "DueDate",
+    "UpdatedDateUTC",
+    "FullyPaidOnDate",
+    "ExpectedPaymentDate",
+    "PlannedPaymentDate",
+}
+_NUMBER_FIELDS = {
+    "AmountDue",
+    "AmountPaid",
+    "AmountCredited",
+    "Total",
+    "SubTotal",
+    "TotalTax",
+    "CurrencyRate",
+    "RemainingCredit",
+    "Amount",
+}
+
+
+def _static_kind(getter: _Getter) -> str | None:
+    return getattr(getter, "kind", None)
+
+
 def _field(path: list[str]) -> _Getter:
     def get(obj: dict[str, Any]) -> Any:
         value: Any = obj
@@ -207,6 +231,19 @@ def _field(path: list[str]) -> _Getter:
             return Decimal(value)
         return value
 
+    if path[-1] in _DATE_FIELDS:
+        get.kind = "DateTime?"  # type: ignore[attr-defined]
+    elif path[-1] in _NUMBER_FIELDS:
+        get.kind = "Decimal"  # type: ignore[attr-defined]
+    return get
+
+
+def _literal(value: Any) -> _Getter:
+    def get(obj: dict[str, Any]) -> Any:
+        return value
+
+    if value is not None:
+        get.kind = _type_name(value)  # type: ignore[attr-defined]
     return get
 
 
@@ -223,6 +260,13 @@ def _type_name(value: Any) -> str:
 
 
 def _compare(op: str, left: _Getter, right: _Getter) -> _Getter:
+    kinds = (_static_kind(left), _static_kind(right))
+    if None not in kinds and kinds[0] != kinds[1] and "Guid" not in kinds:
+        raise BadRequest(
+            f"Operator '{op}' incompatible with operand types"
+            f" '{kinds[0]}' and '{kinds[1]}'"
+        )
+
     def run(obj: dict[str, Any]) -> bool:
         a, b = left(obj), right(obj)
         if a is None or b is None:
