@@ -1,0 +1,139 @@
+"""Dump and restore, loading support-case files, and `care sandbox quickbooks`."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from click.testing import CliRunner
+from intuitlib.client import AuthClient
+from intuitlib.exceptions import AuthClientError
+
+from connectors.sandbox.quickbooks import QuickBooksSandbox, wire
+from connectors.sandbox.quickbooks.cli import _from_file, quickbooks
+from tests.sandbox.quickbooks.conftest import REDIRECT
+
+
+def test_dump_restore_keeps_objects_tombstones_and_grants(
+    sandbox, company, clock
+) -> None:
+    tokens = sandbox.issue_tokens(company)
+    sandbox.pay_invoice(company, "1002", Decimal("50.00"))
+    clock.advance(timedelta(minutes=1))
+    sandbox.load(company, {"Invoice": [{"Id": "1003", "status": "Deleted"}]})
+
+    text = wire.dumps(sandbox.dump())
+    again = QuickBooksSandbox.restore(wire.loads(text), clock=clock)
+
+    assert again.get(company, "Invoice", "1002") == sandbox.get(
+        company, "Invoice", "1002"
+    )
+    assert again.get(company, "Invoice", "1003") is None
+    assert again.realm(company).tombstones["Invoice"]["1003"]["status"] == "Deleted"
+    grant, _ = again.tokens.check_access(tokens["access_token"], clock.now())
+    assert grant is not None and grant.realm_id == company
+    fresh = again.issue_tokens(company)
+    assert fresh["refresh_token"] != tokens["refresh_token"]
+
+
+def test_loaded_change_replaces_by_id_and_keeps_given_synctoken(
+    sandbox, company
+) -> None:
+    changes = sandbox.load(
+        company,
+        {"Customer": [{"Id": "64", "SyncToken": "7", "DisplayName": "Delgado Events"}]},
+        notify=False,
+    )
+
+    stored = sandbox.get(company, "Customer", "64")
+    assert (stored["DisplayName"], stored["SyncToken"]) == ("Delgado Events", "7")
+    assert [(c.entity, c.object_id, c.operation) for c in changes] == [
+        ("Customer", "64", "Update")
+    ]
+
+
+def test_bad_inputs_get_clear_errors(sandbox, company) -> None:
+    with pytest.raises(ValueError, match="realm id"):
+        sandbox.add_company({"CompanyName": "X"}, realm_id="not-digits")
+    with pytest.raises(ValueError, match="need an Id"):
+        sandbox.load(company, {"Invoice": [{"DocNumber": "1"}]})
+    with pytest.raises(ValueError, match="no invoice"):
+        sandbox.pay_invoice(company, "99999", "1.00")
+    with pytest.raises(ValueError, match="cloudevents or legacy"):
+        QuickBooksSandbox(webhook_format="xml")
+
+
+def test_help_documents_every_option_default() -> None:
+    result = CliRunner().invoke(quickbooks, ["--help"])
+
+    assert result.exit_code == 0
+    for option in (
+        "--port",
+        "--seed",
+        "--invoices",
+        "--today",
+        "--load",
+        "--client-id",
+        "--client-secret",
+        "--redirect-uri",
+        "--webhook-url",
+        "--verifier-token",
+        "--rate-limits",
+    ):
+        assert option in result.output
+    assert result.output.lower().count("default") == 12  # one per option
+
+
+def test_load_file_in_qbo_json_builds_the_company(tmp_path, clock) -> None:
+    case = {
+        "realm_id": "9130354426181920",
+        "CompanyInfo": {
+            "CompanyName": "Support Case Ltd",
+            "DefaultTimeZone": "Pacific/Auckland",
+        },
+        "Customer": [{"Id": "7", "DisplayName": "Tuatara Tiling"}],
+        "Invoice": [
+            {
+                "Id": "70",
+                "CustomerRef": {"value": "7"},
+                "TotalAmt": 1500.0,
+                "Balance": 1500.0,
+                "DueDate": "2025-03-01",
+            }
+        ],
+    }
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(case))
+
+    sandbox = _from_file(path, {"clock": clock, "rate_limits": False})
+
+    realm = sandbox.realm("9130354426181920")
+    assert realm.timezone == "Pacific/Auckland"
+    assert sandbox.get(realm.realm_id, "Invoice", "70")["Balance"] == Decimal("1500.0")
+    assert sandbox.faults.rate_limits is False
+
+
+def test_browser_flow_realm_can_be_chosen(sandbox, company, server) -> None:
+    other = sandbox.add_company({"CompanyName": "Second"})
+    sandbox.consent_realm_id = other
+    auth = AuthClient(
+        sandbox.client_id,
+        sandbox.client_secret,
+        REDIRECT,
+        environment=server.url + "/.well-known/openid_configuration",
+    )
+
+    with pytest.raises(AuthClientError):
+        auth.get_bearer_token("AB11-never-issued")
+
+    import requests
+    from intuitlib.enums import Scopes
+
+    location = requests.get(
+        auth.get_authorization_url([Scopes.ACCOUNTING]),
+        allow_redirects=False,
+        timeout=5,
+    ).headers["Location"]
+    assert f"realmId={other}" in location
