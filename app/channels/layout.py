@@ -29,6 +29,10 @@ FONT_FILES = {
 }
 LINE = 5.2  # mm between lines of body text at 10 pt
 LOGO_HEIGHT = 16.0  # mm
+ROW = LINE + 1  # mm per invoice table row
+ALIGNS = ("L", "L", "R", "R")
+TABLE_SIZE = 9.5  # pt
+MIN_TABLE_SIZE = 6.0  # pt; below this a cell's text may overrun its column
 
 
 class UnrenderableTextError(ValueError):
@@ -145,29 +149,34 @@ class LetterDocument(FPDF):
         rows: Sequence[Sequence[str]],
         totals: Sequence[Sequence[str]],
     ) -> None:
-        """Invoice rows under a bold header, right-aligned figures, bold total rows."""
+        """Invoice rows under a bold header (repeated on a new page), bold totals."""
         width = self.w - self.l_margin - self.r_margin
         widths = [width * 0.34, width * 0.24, width * 0.14, width * 0.28]
-        aligns = ["L", "L", "R", "R"]
-        self.set_font(MAIN_FONT, "B", 9.5)
-        self._row(header, widths, aligns, border="B")
-        self.set_font(MAIN_FONT, "", 9.5)
+        self._row(header, widths, "B", border="B")
         for row in rows:
-            self._row(row, widths, aligns, border="")
-        self.set_font(MAIN_FONT, "B", 9.5)
+            if self.will_page_break(ROW):
+                self.add_page()
+                self._row(header, widths, "B", border="B")
+            self._row(row, widths, "", border="")
         for i, row in enumerate(totals):
-            self._row(row, widths, aligns, border="T" if i == 0 else "")
+            self._row(row, widths, "B", border="T" if i == 0 else "")
         self.ln(4)
 
     def _row(
-        self,
-        cells: Sequence[str],
-        widths: Sequence[float],
-        aligns: Sequence[str],
-        border: str,
+        self, cells: Sequence[str], widths: Sequence[float], style: str, border: str
     ) -> None:
-        if self.will_page_break(LINE + 1):
+        if self.will_page_break(ROW):
             self.add_page()
-        for text, w, align in zip(cells, widths, aligns, strict=True):
-            self.cell(w, LINE + 1, text, border=border, align=align)
-        self.ln(LINE + 1)
+        for text, w, align in zip(cells, widths, ALIGNS, strict=True):
+            # A long invoice number or amount shrinks to fit its column rather than
+            # running into the next one.
+            size = TABLE_SIZE
+            self.set_font(MAIN_FONT, style, size)
+            while (
+                size > MIN_TABLE_SIZE
+                and self.get_string_width(text) > w - 2 * self.c_margin
+            ):
+                size -= 0.5
+                self.set_font(MAIN_FONT, style, size)
+            self.cell(w, ROW, text, border=border, align=align)
+        self.ln(ROW)

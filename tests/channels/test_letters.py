@@ -251,3 +251,30 @@ def test_crash_while_writing_leaves_the_old_letter_and_no_temp_file(
 def test_debtor_name_is_required() -> None:
     with pytest.raises(ValueError, match="debtor name is empty"):
         Debtor("  ")
+
+
+def test_long_invoice_lists_repeat_the_table_header_on_each_page() -> None:
+    lines = tuple(
+        InvoiceLine(
+            f"INV-{i:04d}", date(2025, 3, 1), Money(Decimal("100.10") * i, "NZD")
+        )
+        for i in range(1, 45)
+    )
+
+    data = render_letter(make_letter(invoices=lines))
+
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(data)).pages]
+    assert len(pages) == 2
+    assert all("Invoice Due date Days late Amount due" in p for p in pages)
+    # 100.10 x (1 + ... + 44) = 100.10 x 990 = 99,099.00
+    assert "Total $99,099.00" in pages[1]
+    assert "INV-0044 1 March 2025 61 $4,404.40" in pages[1]
+
+
+def test_long_invoice_number_shrinks_to_its_column_and_stays_whole() -> None:
+    number = "INV-0003-LONG-REFERENCE-NUMBER-2025-ABCDEFG"
+    lines = (InvoiceLine(number, date(2025, 3, 4), Money(Decimal("300.30"), "NZD")),)
+
+    text = pdf_text(render_letter(make_letter(invoices=lines)))
+
+    assert f"{number} 4 March 2025 58 $300.30" in text
