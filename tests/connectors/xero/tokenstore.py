@@ -19,17 +19,18 @@ from connectors.base import ReconnectError, TokenSet
 class RedisTokenStore:
     """The tokens of one connection under `care:test:tokens:<name>`."""
 
-    def __init__(self, redis_url: str, name: str) -> None:
+    def __init__(self, redis_url: str, name: str, lock_timeout: float = 30) -> None:
         self.redis_url = redis_url
         self.name = name
+        self.lock_timeout = lock_timeout
         self._redis = redis_lib.Redis.from_url(redis_url)
         self._key = f"care:test:tokens:{name}"
 
-    def __getstate__(self) -> dict[str, str]:
-        return {"redis_url": self.redis_url, "name": self.name}
+    def __getstate__(self) -> dict[str, object]:
+        return {"url": self.redis_url, "name": self.name, "lock": self.lock_timeout}
 
-    def __setstate__(self, state: dict[str, str]) -> None:
-        self.__init__(state["redis_url"], state["name"])  # type: ignore[misc]
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__init__(state["url"], state["name"], state["lock"])  # type: ignore[misc]
 
     def load(self) -> TokenSet:
         reason = self._redis.get(f"{self._key}:reconnect")
@@ -61,7 +62,9 @@ class RedisTokenStore:
         )
 
     def refresh_lock(self) -> AbstractContextManager[object]:
-        return self._redis.lock(f"{self._key}:lock", timeout=30, blocking_timeout=30)
+        return self._redis.lock(
+            f"{self._key}:lock", timeout=self.lock_timeout, blocking_timeout=30
+        )
 
     def needs_reconnect(self, reason: str) -> None:
         if self._redis.set(f"{self._key}:reconnect", reason, nx=True):
