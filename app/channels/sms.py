@@ -19,6 +19,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -218,14 +219,43 @@ class SmsSender:
             )
         except TwilioRestException as exc:
             raise _translate(exc, sms.key) from exc
-        except TwilioException as exc:
-            raise SmsRetryError(f"Twilio unreachable key={sms.key}: {exc}") from exc
-        except OSError as exc:
+        except (TwilioException, OSError) as exc:
             raise SmsRetryError(f"Twilio unreachable key={sms.key}: {exc}") from exc
         logger.info(
             "sms sent key=%s sid=%s status=%s", sms.key, message.sid, message.status
         )
         return SentSms(sid=str(message.sid), to=to, status=str(message.status))
+
+    def find_sent(self, sms: OutboundSms, since: datetime) -> SentSms | None:
+        """The message Twilio already holds for `sms` since `since`, if any.
+
+        Twilio's Messages API takes no idempotency key, so a worker that died between
+        Twilio's 201 and recording the sid cannot tell from its own rows whether the
+        text went. Before resending, the job asks here: same sender, recipient and
+        body, created at or after the send was first attempted.
+        """
+        to = e164(sms.to, sms.region)
+        body = nfc(sms.body)
+        try:
+            recent = self._client.messages.list(to=to, from_=self.from_number, limit=50)
+        except TwilioRestException as exc:
+            raise _translate(exc, sms.key) from exc
+        except (TwilioException, OSError) as exc:
+            raise SmsRetryError(f"Twilio unreachable key={sms.key}: {exc}") from exc
+        for message in recent:
+            created = message.date_created
+            if (
+                message.body == body
+                and isinstance(created, datetime)
+                and created >= since
+            ):
+                logger.info(
+                    "sms found already sent key=%s sid=%s", sms.key, message.sid
+                )
+                return SentSms(
+                    str(message.sid), to, str(message.status), message.error_code
+                )
+        return None
 
     def fetch(self, sid: str) -> SentSms:
         """The message `sid` as Twilio has it now (its delivery status)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -22,6 +22,7 @@ from app.channels.sms import (
     parse_status_callback,
     verify_signature,
 )
+from app.clock import SimulatedClock
 from app.config import Settings
 from app.money import Money
 from connectors.sandbox.twilio.sandbox import (
@@ -264,3 +265,36 @@ def test_compose_sms_keeps_the_no_break_space_inside_amounts() -> None:
     )
 
     assert "invoice 2044 (2.000,00\xa0€) is overdue." in compose_sms(letter)
+
+
+def test_find_sent_recognises_a_text_twilio_took_before_a_crash(
+    twilio_sandbox: TwilioSandbox, clock: SimulatedClock
+) -> None:
+    sender = sender_for(twilio_sandbox)
+    attempt_started = clock.now()
+    sent = sender.send(text())  # Twilio took it; then the worker died before recording
+
+    clock.advance(timedelta(minutes=5))
+    found = sender.find_sent(text(), since=attempt_started)
+
+    assert found is not None and found.sid == sent.sid
+    assert (
+        sender.find_sent(text(body="A different message."), since=attempt_started)
+        is None
+    )
+    assert (
+        sender.find_sent(text(), since=attempt_started + timedelta(seconds=1)) is None
+    )
+    assert twilio_sandbox.count() == 1
+
+
+def test_find_sent_matches_within_the_same_second(
+    twilio_sandbox: TwilioSandbox, clock: SimulatedClock
+) -> None:
+    clock.advance(timedelta(milliseconds=500))  # Twilio will say 12:00:00, not .5
+    since = clock.now()
+    sent = sender_for(twilio_sandbox).send(text())
+
+    found = sender_for(twilio_sandbox).find_sent(text(), since=since)
+
+    assert found is not None and found.sid == sent.sid
