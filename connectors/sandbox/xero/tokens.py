@@ -13,6 +13,7 @@ import base64
 import hashlib
 import logging
 import secrets
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -80,12 +81,7 @@ class Identity:
 
     def _private_key(self) -> rsa.RSAPrivateKey:
         if not self.key_pem:
-            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            self.key_pem = key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            ).decode()
+            self.key_pem = _process_key()
         loaded = serialization.load_pem_private_key(self.key_pem.encode(), None)
         assert isinstance(loaded, rsa.RSAPrivateKey)
         return loaded
@@ -361,6 +357,25 @@ class Identity:
     @classmethod
     def restore(cls, data: dict[str, Any], ids: Ids) -> Identity:
         return cls(ids=ids, **data)
+
+
+_key_lock = threading.Lock()
+_key_pem: list[str] = []
+
+
+def _process_key() -> str:
+    """One RSA key per process: a 2048-bit key takes a noticeable moment to make, and
+    sandboxes started by one test run need not differ in it (a dump keeps its own)."""
+    with _key_lock:
+        if not _key_pem:
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            pem = key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            _key_pem.append(pem.decode())
+        return _key_pem[0]
 
 
 def _pkce_matches(verifier: str, code: dict[str, Any]) -> bool:
