@@ -11,6 +11,8 @@ from pathlib import Path
 import click
 
 from app import clock as clock_mod
+from app import config
+from app.clock import Clock
 from connectors.sandbox.quickbooks import wire
 from connectors.sandbox.quickbooks.sandbox import DEFAULT_REDIRECT, QuickBooksSandbox
 
@@ -34,8 +36,8 @@ logger = logging.getLogger(__name__)
 @click.option(
     "--today",
     default=None,
-    help="The generated books' today, YYYY-MM-DD. Default: today by the product's"
-    " clock (CARE_CLOCK).",
+    help="The generated books' today, YYYY-MM-DD; the sandbox's clock starts there"
+    " at 12:00 UTC and flows. Default: today by the product's clock (CARE_CLOCK).",
 )
 @click.option(
     "--load",
@@ -106,7 +108,9 @@ def quickbooks(
     rate_limits: str,
 ) -> None:
     """Local QuickBooks Online: OAuth, Accounting API v3, CDC and webhooks."""
+    sandbox_clock, day = _clock(today)
     kwargs = {
+        "clock": sandbox_clock,
         "client_id": client_id,
         "client_secret": client_secret,
         "redirect_uris": redirect_uris,
@@ -121,7 +125,7 @@ def quickbooks(
     else:
         sandbox = QuickBooksSandbox(**kwargs)  # type: ignore[arg-type]
         if invoices > 0:
-            _generate(sandbox, seed, invoices, today)
+            _generate(sandbox, seed, invoices, day)
         else:
             sandbox.add_company({"CompanyName": "Sandbox Company"})
     server = sandbox.start(port)
@@ -144,12 +148,19 @@ def quickbooks(
         sandbox.stop()
 
 
-def _generate(
-    sandbox: QuickBooksSandbox, seed: int, invoices: int, today: str | None
-) -> None:
-    from connectors.records import Ledger
-    from connectors.sandbox.generator import generate
+class ShiftedClock:
+    """The wall clock moved to start at `start`: flows at wall pace from there."""
 
+    def __init__(self, start: datetime) -> None:
+        self._offset = start - clock_mod.SystemClock().now()
+
+    def now(self) -> datetime:
+        return clock_mod.SystemClock().now() + self._offset
+
+
+def _clock(today: str | None) -> tuple[Clock | None, date]:
+    """The sandbox's clock and the books' today, from --today and CARE_CLOCK."""
+    day = None
     if today:
         try:
             day = date.fromisoformat(today)
@@ -157,13 +168,28 @@ def _generate(
             raise click.BadParameter(
                 f"{today!r} is not YYYY-MM-DD", param_hint="--today"
             ) from exc
-    else:
-        day = clock_mod.now().date()
-    if sandbox.clock is None and clock_mod.now().date() < day:
-        # the books' today must not lie in the sandbox's future
-        clock_mod.set_clock(
-            clock_mod.SimulatedClock(datetime.combine(day, time(12), UTC))
-        )
+    settings = config.load()
+    if settings.clock == "redis":
+        # NOTE: the demo shares one simulated clock through Redis; join it.
+        from app.redis_client import connect
+
+        shared = clock_mod.RedisClock(connect(settings.redis_url, settings.data_dir))
+        try:
+            shared.now()
+        except RuntimeError:
+            start = day or clock_mod.SystemClock().now().date()
+            shared.set(datetime.combine(start, time(12), UTC))
+        clock_mod.set_clock(shared)
+        return None, day or shared.now().date()
+    if day is None or day == clock_mod.now().date():
+        return None, clock_mod.now().date()
+    return ShiftedClock(datetime.combine(day, time(12), UTC)), day
+
+
+def _generate(sandbox: QuickBooksSandbox, seed: int, invoices: int, day: date) -> None:
+    from connectors.records import Ledger
+    from connectors.sandbox.generator import generate
+
     books = generate(seed=seed, invoices=invoices, today=day, ledger=Ledger.QUICKBOOKS)
     sandbox.load_generated(books)
 

@@ -137,3 +137,49 @@ def test_browser_flow_realm_can_be_chosen(sandbox, company, server) -> None:
         timeout=5,
     ).headers["Location"]
     assert f"realmId={other}" in location
+
+
+def test_cli_serves_a_generated_company_the_sdk_can_read(tmp_path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from quickbooks import QuickBooks
+    from quickbooks.cdc import change_data_capture
+    from quickbooks.objects.invoice import Invoice
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "CARE_CLOCK"}
+    env["CARE_DATA_DIR"] = str(tmp_path)
+    command = [sys.executable, "-c", "from app.cli import main; main()", "sandbox"]
+    command += ["quickbooks", "--port", str(port), "--invoices", "60"]
+    command += ["--today", "2025-05-01", "--rate-limits", "off"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, env=env, text=True)
+    try:
+        first = json.loads(process.stdout.readline())  # type: ignore[union-attr]
+        auth = AuthClient(
+            "care-sandbox-qbo",
+            "TESTONLY-qbo-client-secret",
+            REDIRECT,
+            environment=first["discovery"],
+        )
+        qb = QuickBooks(
+            auth_client=auth,
+            refresh_token=first["refresh_token"],
+            company_id=first["realm_id"],
+            minorversion=75,
+        )
+        qb.api_url_v3 = first["api_base"]
+
+        count = Invoice.count(qb=qb)
+        feed = change_data_capture([Invoice], "2025-04-20T00:00:00", qb=qb)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    assert first["api_base"] == f"http://127.0.0.1:{port}/v3"
+    assert 50 <= count <= 60  # deleted invoices are not counted
+    assert len(feed.Invoice) > 0  # the sandbox's clock starts at --today
