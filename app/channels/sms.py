@@ -242,12 +242,15 @@ class SmsSender:
             raise _translate(exc, sms.key) from exc
         except (TwilioException, OSError) as exc:
             raise SmsRetryError(f"Twilio unreachable key={sms.key}: {exc}") from exc
+        # Twilio's dates have whole seconds: compare at that precision, or a text sent
+        # in the same second as `since` would look older and be sent twice.
+        floor = since.replace(microsecond=0)
         for message in recent:
             created = message.date_created
             if (
                 message.body == body
                 and isinstance(created, datetime)
-                and created >= since
+                and created >= floor
             ):
                 logger.info(
                     "sms found already sent key=%s sid=%s", sms.key, message.sid
