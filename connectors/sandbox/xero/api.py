@@ -264,15 +264,18 @@ def _apply(
         except ValidationError as exc:
             failed = True
             errors = [{"Message": m} for m in exc.messages]
+            # The refused object is echoed back; nulls are dropped as Xero's
+            # serializer does (it never writes a null field).
+            echo = {k: v for k, v in item.items() if v is not None}
             results.append(
                 {
-                    **item,
+                    **echo,
                     "HasErrors": True,
                     "StatusAttributeString": "ERROR",
                     "ValidationErrors": errors,
                 }
                 if not summarize
-                else {**item, "ValidationErrors": errors}
+                else {**echo, "ValidationErrors": errors}
             )
     if failed and summarize:
         books.rollback()
