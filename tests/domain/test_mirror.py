@@ -398,7 +398,8 @@ def test_full_pull_after_the_cdc_window_finds_old_deletions(
     last = mirror.apply_page(
         session,
         conn,
-        SyncPage(
+        reconcile_absent=True,
+        page=SyncPage(
             invoices=[_invoice("313", due="500.00")],
             deletions=[Deletion("invoice", "312")],
             full=True,
@@ -432,7 +433,9 @@ def test_an_empty_full_pull_does_not_delete_the_books(
         session, conn, SyncPage(customers=[_customer()], invoices=[_invoice("1")])
     )
     clock.advance(timedelta(days=1))
-    result = mirror.apply_page(session, conn, SyncPage(full=True, done=True))
+    result = mirror.apply_page(
+        session, conn, SyncPage(full=True, done=True), reconcile_absent=True
+    )
 
     assert not result.reconciled
     assert [i.status for i in _rows(session, Invoice)] == ["open"]
@@ -465,3 +468,58 @@ def test_a_page_costs_the_same_statements_for_ten_or_five_hundred_rows(
     large = statements_for(500, 20_000)
     assert large == small
     assert 0 < small <= 8  # measured: 6 (creditor, debtors, invoices, links)
+
+
+def test_reconciling_judges_only_open_invoices(
+    session: Session,
+    conn,
+    clock: SimulatedClock,  # type: ignore[no-untyped-def]
+) -> None:
+    """A windowed full pull omits old paid invoices and payments: they stay as held."""
+    old_paid = _invoice("10", due="0.00", status=InvoiceStatus.PAID)
+    old_payment = _payment((Application("10", D("100.00")),), amount=D("100.00"))
+    mirror.apply_page(
+        session,
+        conn,
+        SyncPage(
+            customers=[_customer()],
+            invoices=[old_paid, _invoice("11")],
+            payments=[old_payment],
+        ),
+    )
+    clock.advance(timedelta(days=1))
+    result = mirror.apply_page(
+        session,
+        conn,
+        SyncPage(
+            customers=[_customer()], invoices=[_invoice("11")], full=True, done=True
+        ),
+        reconcile_absent=True,
+    )
+
+    assert result.reconciled and result.deleted == {}
+    assert {i.ledger_id: i.status for i in _rows(session, Invoice)} == {
+        "10": "paid",
+        "11": "open",
+    }
+    assert _rows(session, Payment)[0].deleted is False
+    assert len(_rows(session, PaymentApplication)) == 1
+
+
+def test_a_full_pull_without_reconciling_leaves_absent_invoices_alone(
+    session: Session,
+    conn,
+    clock: SimulatedClock,  # type: ignore[no-untyped-def]
+) -> None:
+    mirror.apply_page(
+        session,
+        conn,
+        SyncPage(customers=[_customer()], invoices=[_invoice("1"), _invoice("2")]),
+    )
+    clock.advance(timedelta(days=1))
+    result = mirror.apply_page(
+        session, conn, SyncPage(invoices=[_invoice("2")], full=True, done=True)
+    )
+    assert not result.reconciled
+    assert [i.status for i in _rows(session, Invoice)] == ["open", "open"]
+    assert conn.last_full_sync_at == datetime(2025, 5, 2, 12, 0, tzinfo=UTC)
