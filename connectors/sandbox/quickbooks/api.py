@@ -9,6 +9,7 @@ lowercase 401 body, the XML 429.
 
 from __future__ import annotations
 
+import copy
 import logging
 import uuid
 from datetime import date
@@ -106,9 +107,18 @@ def blueprint(sandbox: QuickBooksSandbox) -> Blueprint:
             )
         operation = request.args.get("operation", "")
         include = request.args.get("include", "")
+        request_id = request.args.get("requestid", "")
+        # NOTE: `requestid` makes a retried write safe: Intuit answers a repeat with
+        # the first answer instead of writing twice (python-quickbooks passes it).
+        key = (entity, request_id)
+        if request_id and key in realm.answered:
+            return json_response(realm.answered[key])
         obj, changes = _write(realm, entity, _body(), operation, include)
         sandbox.notify(changes)
-        return json_response({entity: obj, "time": realm.time()})
+        body = {entity: obj, "time": realm.time()}
+        if request_id:
+            realm.answered[key] = copy.deepcopy(body)
+        return json_response(body)
 
     return bp
 

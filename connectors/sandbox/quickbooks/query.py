@@ -282,13 +282,19 @@ def field_value(obj: dict[str, Any], path: str) -> Any:
     return current
 
 
-def _comparable(actual: Any, literal: str | Decimal | bool, tz: str) -> tuple[Any, Any]:
+def _comparable(
+    actual: Any, literal: str | Decimal | bool, tz: str, field: str = ""
+) -> tuple[Any, Any]:
+    if _is_id(field) and str(actual).isdigit() and str(literal).isdigit():
+        # NOTE: Ids are numeric strings that QBO compares as numbers (Id > '999').
+        return int(str(actual)), int(str(literal))
     if isinstance(actual, bool) or isinstance(literal, bool):
         text = str(literal).lower() if not isinstance(literal, str) else literal.lower()
         return str(actual).lower(), text
-    if isinstance(actual, (int, Decimal)):
+    if isinstance(actual, (int, float, Decimal)):
         try:
-            return Decimal(actual), Decimal(str(literal))
+            # Objects loaded from Python or plain JSON may hold floats: compare exactly.
+            return Decimal(str(actual)), Decimal(str(literal))
         except InvalidOperation:
             return str(actual), str(literal)
     if isinstance(actual, str) and "T" in actual and len(actual) >= 19:
@@ -319,9 +325,16 @@ def matches(obj: dict[str, Any], condition: Condition, tz: str) -> bool:
         return _like(actual, str(condition.values[0]))
     if condition.op == "IN":
         return any(
-            _compare(*_comparable(actual, value, tz), "=") for value in condition.values
+            _compare(*_comparable(actual, value, tz, condition.field), "=")
+            for value in condition.values
         )
-    return _compare(*_comparable(actual, condition.values[0], tz), condition.op)
+    literal = condition.values[0]
+    return _compare(*_comparable(actual, literal, tz, condition.field), condition.op)
+
+
+def _is_id(field: str) -> bool:
+    last = field.rsplit(".", 1)[-1]
+    return last == "Id" or last.endswith("Ref") or last == "TxnId"
 
 
 def _compare(left: Any, right: Any, op: str) -> bool:

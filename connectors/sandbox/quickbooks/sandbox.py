@@ -185,6 +185,7 @@ class QuickBooksSandbox:
             return None
         if "Id" not in raw:
             raise ValueError(f"{entity} objects to load need an Id: {raw!r}")
+        raw = _exact(raw)
         object_id = str(raw["Id"])
         if raw.get("status") == "Deleted":
             if realm.get(entity, object_id) is None:
@@ -457,6 +458,17 @@ class QuickBooksSandbox:
         realm_id = g.pop("in_flight", None)
         if realm_id is not None:
             self.in_flight.leave(realm_id)
+
+
+def _exact(value: Any) -> Any:
+    """`value` with every float turned into the Decimal it was written as."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _exact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_exact(v) for v in value]
+    return value
 
 
 def _realm_in_path() -> str | None:

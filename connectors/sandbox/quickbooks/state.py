@@ -58,6 +58,7 @@ class Realm:
             str, dict[str, Decimal]
         ] = {}  # currency -> day -> rate
         self.version = 0
+        self.answered: dict[tuple[str, str], dict[str, Any]] = {}  # by requestid
         self.lock = threading.RLock()
         self._sorted: dict[str, tuple[int, list[dict[str, Any]]]] = {}
         self.put(

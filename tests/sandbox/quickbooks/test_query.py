@@ -147,3 +147,22 @@ def test_parser_fault_over_http_is_a_400_json_fault(sandbox, company, server) ->
     error = response.json()["Fault"]["Error"][0]
     assert response.json()["Fault"]["type"] == "ValidationFault"
     assert (error["code"], error["Message"]) == ("4000", "Error parsing query")
+
+
+def test_ids_compare_as_numbers_not_text(sandbox, company) -> None:
+    realm = sandbox.realm(company)
+    sandbox.load(
+        company, {"Customer": [{"Id": "9", "DisplayName": "Nine"}]}, notify=False
+    )
+
+    body = run_query(realm, "SELECT * FROM Customer WHERE Id > '10' ORDERBY Id")
+
+    assert [row["Id"] for row in body["QueryResponse"]["Customer"]] == ["58", "64"]
+
+
+def test_docnumbers_stay_text(sandbox, company) -> None:
+    realm = sandbox.realm(company)
+
+    body = run_query(realm, "SELECT * FROM Invoice WHERE DocNumber = '02001'")
+
+    assert body["QueryResponse"] == {}

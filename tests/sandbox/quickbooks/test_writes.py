@@ -321,3 +321,28 @@ def test_minorversion_is_accepted_whatever_its_value(sandbox, company, server) -
             timeout=5,
         )
         assert answer.status_code == 200
+
+
+def test_repeated_requestid_answers_the_first_write_again(
+    sandbox, company, connect
+) -> None:
+    qb = connect(company)
+    body = json.dumps(
+        {
+            "CustomerRef": {"value": "64"},
+            "TotalAmt": "20.00",
+            "Line": [
+                {
+                    "Amount": "20.00",
+                    "LinkedTxn": [{"TxnId": "1003", "TxnType": "Invoice"}],
+                }
+            ],
+        }
+    )
+
+    first = qb.create_object("Payment", body, request_id="care-pay-1003-1")
+    again = qb.create_object("Payment", body, request_id="care-pay-1003-1")
+
+    assert again["Payment"]["Id"] == first["Payment"]["Id"]
+    assert len(sandbox.realm(company).all("Payment")) == 1
+    assert sandbox.get(company, "Invoice", "1003")["Balance"] == Decimal("55.25")
