@@ -67,7 +67,12 @@ def generate(
     home_currency: str = "USD",
     timezone: str | None = None,
 ) -> GeneratedBooks:
-    """Books with `invoices` invoices aged against `today`; same input, same books."""
+    """Books with `invoices` invoices aged against `today`; same input, same books.
+
+    `today` is the company's local date. Raises ValueError for a negative count, a
+    home currency outside catalog.HOME_COUNTRY or an unknown zone, and TypeError
+    for a `today` or `ledger` of the wrong type.
+    """
     home_currency, country, tz = _check(
         invoices, today, ledger, home_currency, timezone
     )

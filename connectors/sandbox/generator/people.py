@@ -1,5 +1,9 @@
 """Customers: names, contacts, e-mails, phones and addresses, per country."""
 
+# TODO: a customer bills in one currency, as QuickBooks requires; a Xero contact may
+# hold invoices in several, so Xero books never show that mix and per-contact
+# currency totals are untested against generated data.
+
 from __future__ import annotations
 
 import random
