@@ -6,6 +6,7 @@ from email.message import EmailMessage
 from email.policy import default as default_policy
 
 import pytest
+from aiosmtpd.smtp import AuthResult
 
 from app.channels import unsubscribe
 from app.channels.addresses import NoEmailAddress, clean_recipients
@@ -342,3 +343,53 @@ def test_tampered_unsubscribe_token_is_refused() -> None:
         unsubscribe.read_token(SECRET, token[:-2] + "AA")
     with pytest.raises(unsubscribe.BadUnsubscribeTokenError):
         unsubscribe.read_token(SECRET, "not-a-token")
+
+
+def test_logs_in_when_a_user_is_configured() -> None:
+    logins: list[tuple[str, bytes, bytes]] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+        logins.append((mechanism, auth_data.login, auth_data.password))
+        ok = auth_data.password == b"TESTONLY-smtp-password"
+        return AuthResult(success=ok, handled=False)  # unhandled: aiosmtpd answers 535
+
+    handler = RecordingHandler()
+    # AUTH over plain text is only for this loopback test; production relays use TLS.
+    controller = FreePortController(
+        handler,
+        hostname="127.0.0.1",
+        port=0,
+        authenticator=authenticator,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        good = EmailSender(
+            host="127.0.0.1",
+            port=controller.port,
+            mail_from="collections@care.example",
+            unsubscribe_secret=SECRET,
+            base_url="https://care.example",
+            user="care",
+            password="TESTONLY-smtp-password",
+        )
+        bad = EmailSender(
+            host="127.0.0.1",
+            port=controller.port,
+            mail_from="collections@care.example",
+            unsubscribe_secret=SECRET,
+            base_url="https://care.example",
+            user="care",
+            password="wrong",
+        )
+        good.send(outbound("ap@tuatara.example"))
+        with pytest.raises(EmailRejectedError) as caught:
+            bad.send(outbound("ap@tuatara.example"))
+    finally:
+        controller.stop()
+
+    # smtplib tries PLAIN, then LOGIN after a refusal.
+    assert [m for m, _, _ in logins] == ["PLAIN", "PLAIN", "LOGIN"]
+    assert {u for _, u, _ in logins} == {b"care"}
+    assert len(handler.messages) == 1
+    assert caught.value.code == 535
