@@ -58,3 +58,7 @@ def main(verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+
+
+if __name__ == "__main__":
+    main()

@@ -107,7 +107,11 @@ class Connector(Protocol):
     """One connected company in one ledger."""
 
     ledger: Ledger
-    calls: int  # API calls made through this connector, all endpoints
+
+    @property
+    def calls(self) -> int:
+        """API calls made through this connector, all endpoints."""
+        ...
 
     def company(self) -> Company:
         """The company: name, home currency, time zone, country."""

@@ -1,0 +1,39 @@
+"""Build the connector for a stored ledger connection: the one place jobs meet SDKs."""
+
+from __future__ import annotations
+
+from connectors.base import Connector
+from connectors.budget import QUICKBOOKS_LIMITS, XERO_LIMITS, CallBudget
+from jobs.runtime import Runtime
+
+
+def connector_for(rt: Runtime, connection_id: int) -> Connector:
+    """The connector of connection `connection_id`, with its tokens and call budget."""
+    from app.models import Creditor, LedgerConnection
+    from app.tokens import DbTokenStore
+
+    with rt.sessions() as session:
+        row = session.get(LedgerConnection, connection_id)
+        if row is None:
+            raise LookupError(f"no ledger connection {connection_id}")
+        creditor = session.get(Creditor, row.creditor_id)
+        ledger, external_id = row.ledger, row.external_id
+        timezone = creditor.timezone if creditor else None
+
+    store = DbTokenStore(rt.sessions, connection_id, rt.redis)
+    if ledger == "quickbooks":
+        from connectors.quickbooks.connector import QuickBooksConnector
+
+        budget = CallBudget(rt.redis, f"quickbooks:{external_id}", QUICKBOOKS_LIMITS)
+        return QuickBooksConnector(
+            rt.settings.quickbooks,
+            external_id,
+            store,
+            rt.redis,
+            budget=budget,
+            timezone=timezone,
+        )
+    from connectors.xero.connector import XeroConnector
+
+    budget = CallBudget(rt.redis, f"xero:{external_id}", XERO_LIMITS)
+    return XeroConnector(rt.settings.xero, store, rt.redis, external_id, budget=budget)

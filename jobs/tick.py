@@ -1,0 +1,97 @@
+"""The tick: every minute, dispatch what is due by the product's clock.
+
+RQ's cron only triggers this; what is due is decided here, by `app.clock`, so the
+demo's simulated days and a real deployment run the same code. Everything the tick
+enqueues is coalesced per logical id, so two schedulers, or a tick that runs late and
+twice, dispatch each step, sweep and bill once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from app import clock
+from jobs.runtime import runtime
+
+logger = logging.getLogger(__name__)
+
+SWEEP_AT = time(6, 0)  # each creditor's local time for the daily referral sweep
+SWEPT_KEY = "care:swept:{creditor}:{day}"
+BILLED_KEY = "care:billed:{creditor}:{month}"
+
+
+def tick() -> dict[str, Any]:
+    """Dispatch due outreach steps, daily sweeps and month-end fee bills."""
+    steps = dispatch_due()
+    sweeps, bills = dispatch_calendar()
+    logger.info("tick steps=%s sweeps=%s bills=%s", len(steps), sweeps, bills)
+    return {"steps": len(steps), "sweeps": sweeps, "bills": bills}
+
+
+def dispatch_due(limit: int = 500) -> list[int]:
+    """Queue every scheduled step of an active case whose time has come."""
+    from app.models import Debtor, LedgerConnection, OutreachStep, ReferralCase
+    from jobs.outreach import enqueue_step
+
+    rt = runtime()
+    now = clock.now()
+    with rt.sessions() as session:
+        due = session.scalars(
+            sa.select(OutreachStep.id)
+            .join(ReferralCase, ReferralCase.id == OutreachStep.case_id)
+            .join(Debtor, Debtor.id == ReferralCase.debtor_id)
+            .join(LedgerConnection, LedgerConnection.id == Debtor.connection_id)
+            .where(
+                OutreachStep.state == "scheduled",
+                OutreachStep.due_at <= now,
+                ReferralCase.state == "active",
+                LedgerConnection.status == "connected",
+            )
+            .order_by(OutreachStep.due_at, OutreachStep.id)
+            .limit(limit)
+        ).all()
+    for step_id in due:
+        enqueue_step(step_id)
+    return list(due)
+
+
+def dispatch_calendar() -> tuple[int, int]:
+    """Start each creditor's sweep after its local 06:00, and last month's bills."""
+    from app.models import Creditor
+    from jobs.sweep import bill_month, enqueue_sweep
+
+    rt = runtime()
+    now = clock.now()
+    with rt.sessions() as session:
+        creditors = session.execute(
+            sa.select(Creditor.id, Creditor.timezone).where(Creditor.active.is_(True))
+        ).all()
+    sweeps = bills = 0
+    for creditor_id, tz in creditors:
+        local = now.astimezone(ZoneInfo(tz))
+        if local.time() >= SWEEP_AT and _first(
+            rt, SWEPT_KEY, creditor_id, local.date()
+        ):
+            enqueue_sweep(creditor_id)
+            sweeps += 1
+        month = _previous_month(local)
+        if _first(rt, BILLED_KEY.replace("{day}", ""), creditor_id, month):
+            bill_month(creditor_id, month)
+            bills += 1
+    return sweeps, bills
+
+
+def _first(rt: Any, pattern: str, creditor_id: int, when: object) -> bool:
+    """True once per key: SET NX makes the check and the claim one step."""
+    key = pattern.format(creditor=creditor_id, day=when, month=when)
+    return bool(rt.redis.set(key, 1, nx=True, ex=40 * 86400))
+
+
+def _previous_month(local: datetime) -> str:
+    first = local.date().replace(day=1)
+    return (first - timedelta(days=1)).strftime("%Y-%m")
