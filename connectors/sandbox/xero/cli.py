@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
-from datetime import date
+from datetime import UTC, date, datetime
+from datetime import time as day_time
 from pathlib import Path
 from typing import Any
 
 import click
 
 from app import clock as clock_mod
+from app import config
+from app.clock import Clock
 from connectors.records import Ledger
 from connectors.sandbox.xero import wire
 from connectors.sandbox.xero.sandbox import (
@@ -46,7 +50,9 @@ WEBHOOK_TICK_SECONDS = 1.0
     "--today",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
-    help="Date the generated books are aged against.  [default: today, by the clock]",
+    help="The books' today; the sandbox clock starts there at 12:00 UTC and flows"
+    " (or joins the shared demo clock when CARE_CLOCK=redis)."
+    "  [default: today, by the clock]",
 )
 @click.option(
     "--home-currency",
@@ -107,7 +113,9 @@ def xero(
     refresh_grace: str,
 ) -> None:
     """Run a local Xero (identity, Accounting API 2.0, webhooks) until Ctrl-C."""
+    sandbox_clock, day = _clock(today.date() if today else None)
     options: dict[str, Any] = {
+        "clock": sandbox_clock,
         "client_id": client_id,
         "client_secret": client_secret,
         "redirect_uris": redirect_uris,
@@ -123,25 +131,68 @@ def xero(
     else:
         sandbox = XeroSandbox(**options)
         if invoices > 0:
-            day = today.date() if today else clock_mod.now().date()
             _generate(sandbox, seed, invoices, day, home_currency)
         if data is not None:
             load_xero_json(sandbox, data)
+        if not sandbox.tenants:
+            sandbox.add_organisation({"Name": "Sandbox Company"})
     server = sandbox.start(port=port, host=host)
-    click.echo(f"Xero sandbox on {server.url}")
-    click.echo(f"  API base        {server.url}/api.xro/2.0")
-    click.echo(f"  authorize       {server.url}/identity/connect/authorize")
-    click.echo(f"  token           {server.url}/connect/token")
-    click.echo(f"  client id       {client_id}")
+    # One JSON line per tenant, like the QuickBooks sandbox: what a demo or a person
+    # needs to connect without the browser consent step.
     for tenant in sandbox.tenants.values():
-        click.echo(f"  tenant          {tenant.id}  {tenant.name}")
+        tokens = sandbox.issue_tokens(tenants=[tenant.id])
+        click.echo(
+            json.dumps(
+                {
+                    "tenant_id": tenant.id,
+                    "tenant_name": tenant.name,
+                    "api_base": f"{server.url}/api.xro/2.0",
+                    "identity_base": server.url,
+                    "authorize_url": f"{server.url}/identity/connect/authorize",
+                    "token_url": f"{server.url}/connect/token",
+                    "revoke_url": f"{server.url}/connect/revocation",
+                    "refresh_token": tokens["refresh_token"],
+                }
+            )
+        )
+    click.echo(f"Xero sandbox on {server.url} (Ctrl-C stops it)")
     if webhook_url:
         threading.Thread(target=_deliver_forever, args=(sandbox,), daemon=True).start()
     try:
-        while True:
-            time.sleep(3600)
+        threading.Event().wait()
     except KeyboardInterrupt:
         server.stop()
+
+
+class ShiftedClock:
+    """The wall clock moved to start at `start`, flowing at wall pace from there."""
+
+    def __init__(self, start: datetime) -> None:
+        self._offset = start - clock_mod.SystemClock().now()
+
+    def now(self) -> datetime:
+        return clock_mod.SystemClock().now() + self._offset
+
+
+def _clock(day: date | None) -> tuple[Clock | None, date]:
+    """The sandbox's clock and the books' today, from --today and CARE_CLOCK."""
+    settings = config.load()
+    if settings.clock == "redis":
+        # NOTE: the demo shares one simulated clock through Redis; join it, and
+        # start it at --today noon UTC if nobody has set it yet.
+        from app.redis_client import connect
+
+        shared = clock_mod.RedisClock(connect(settings.redis_url, settings.data_dir))
+        try:
+            shared.now()
+        except RuntimeError:
+            start = day or clock_mod.SystemClock().now().date()
+            shared.set(datetime.combine(start, day_time(12), UTC))
+        clock_mod.set_clock(shared)
+        return None, day or shared.now().date()
+    if day is None or day == clock_mod.now().date():
+        return None, clock_mod.now().date()
+    return ShiftedClock(datetime.combine(day, day_time(12), UTC)), day
 
 
 def _generate(
