@@ -380,6 +380,7 @@ def test_home_currency_books_without_foreign_customers_are_not_multi_currency() 
         ({"timezone": "Mars/Olympus"}, ValueError, "not an IANA zone"),
         ({"today": "2025-05-01"}, TypeError, "today must be a date"),
         ({"ledger": "xero"}, TypeError, "ledger must be"),
+        ({"seed": 1.5}, TypeError, "seed must be an int"),
     ],
 )
 def test_bad_arguments_are_clear_errors(

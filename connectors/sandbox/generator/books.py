@@ -71,8 +71,10 @@ def generate(
 
     `today` is the company's local date. Raises ValueError for a negative count, a
     home currency outside catalog.HOME_COUNTRY or an unknown zone, and TypeError
-    for a `today` or `ledger` of the wrong type.
+    for a `seed`, `today` or `ledger` of the wrong type.
     """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {seed!r}")
     home_currency, country, tz = _check(
         invoices, today, ledger, home_currency, timezone
     )
