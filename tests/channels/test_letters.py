@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import io
 import os
+import string
 import unicodedata
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from pypdf import PdfReader
 
@@ -278,3 +281,37 @@ def test_long_invoice_number_shrinks_to_its_column_and_stays_whole() -> None:
     text = pdf_text(render_letter(make_letter(invoices=lines)))
 
     assert f"{number} 4 March 2025 58 $300.30" in text
+
+
+def _jis_kanji() -> str:
+    kanji = []
+    for hi in range(0xB0, 0xF5):  # JIS X 0208 rows 16-84: the level 1 and 2 kanji
+        for lo in range(0xA1, 0xFF):
+            try:
+                kanji.append(bytes([hi, lo]).decode("euc_jp"))
+            except UnicodeDecodeError:
+                pass
+    return "".join(kanji)
+
+
+LETTERS = (
+    string.ascii_letters
+    + "".join(
+        chr(c) for c in range(0xC0, 0x250) if chr(c).isalpha() and c not in (0xD7, 0xF7)
+    )
+    + "".join(chr(c) for c in range(0x1EA0, 0x1EFA))  # Vietnamese
+    + "".join(chr(c) for c in range(0x3041, 0x3097))  # hiragana
+    + "".join(chr(c) for c in range(0x30A1, 0x30FB))  # katakana
+    + _jis_kanji()
+)
+NAMES = st.lists(
+    st.text(alphabet=LETTERS, min_size=1, max_size=12), min_size=1, max_size=4
+).map(" ".join)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=NAMES)
+def test_any_covered_name_extracts_exactly(name: str) -> None:
+    text = pdf_text(render_letter(make_letter(name)))
+
+    assert unicodedata.normalize("NFC", name) in text.splitlines()
