@@ -93,5 +93,7 @@ class WebhookDelivery(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
     payload_hash: Mapped[str] = mapped_column(sa.String(64))
     events: Mapped[int] = mapped_column(default=0)
+    # What the job needs: [{"tenant": realm or tenant id, "entity", "id", "op"}].
+    payload: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON)
     processed: Mapped[bool] = mapped_column(default=False)
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
