@@ -1,0 +1,236 @@
+"""A representative's work queue: their accounts by priority, and what is due today.
+
+"Today" is each debtor's own local day: a call task due at 09:00 in Auckland is due
+today there even while it is still yesterday in the creditor's office.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Blueprint, g, render_template, request
+from sqlalchemy.orm import Session
+
+from app import clock, scoring
+from app.models import (
+    CaseInvoice,
+    Creditor,
+    Debtor,
+    Instalment,
+    Invoice,
+    OutreachStep,
+    PaymentPlan,
+    Promise,
+    ReferralCase,
+    User,
+)
+from app.money import quantize
+from app.rules import Tier
+from app.web import labels
+from app.web.security import PROGRAM, REP, db, requires
+
+logger = logging.getLogger(__name__)
+bp = Blueprint("work_queue", __name__)
+
+WORKING = ("active", "promised", "on_plan")
+LIMIT = 300
+
+
+@dataclass
+class Item:
+    case: ReferralCase
+    debtor: Debtor
+    creditor: Creditor
+    rank: int
+    score: scoring.Score
+    zone: str
+    local_today: date
+    due_today: list[tuple[datetime, str]]  # (instant, what)
+
+
+def end_of_local_day(instant: datetime, zone: str) -> datetime:
+    """The first instant of the next day in `zone`, in UTC."""
+    local = instant.astimezone(ZoneInfo(zone))
+    tomorrow = datetime.combine(
+        local.date() + timedelta(days=1), time(0), ZoneInfo(zone)
+    )
+    return tomorrow.astimezone(UTC)
+
+
+def queue_for(
+    session: Session, representative_id: int | None, now: datetime
+) -> list[Item]:
+    """Open cases in priority order (one representative's, or all with None)."""
+    statement = (
+        sa.select(ReferralCase, Debtor, Creditor)
+        .join(Debtor, Debtor.id == ReferralCase.debtor_id)
+        .join(Creditor, Creditor.id == ReferralCase.creditor_id)
+        .where(ReferralCase.state.in_(WORKING))
+        .limit(LIMIT)
+    )
+    if representative_id is not None:
+        statement = statement.where(ReferralCase.representative_id == representative_id)
+    rows = session.execute(statement).all()
+    if not rows:
+        return []
+    ids = [case.id for case, _, _ in rows]
+    oldest = dict(
+        session.execute(  # type: ignore[arg-type]
+            sa.select(CaseInvoice.case_id, sa.func.min(Invoice.due_date))
+            .join(Invoice, Invoice.id == CaseInvoice.invoice_id)
+            .where(CaseInvoice.case_id.in_(ids), CaseInvoice.removed_at.is_(None))
+            .group_by(CaseInvoice.case_id)
+        ).all()
+    )
+    broken = dict(
+        session.execute(  # type: ignore[arg-type]
+            sa.select(Promise.case_id, sa.func.count())
+            .where(Promise.case_id.in_(ids), Promise.state == "broken")
+            .group_by(Promise.case_id)
+        ).all()
+    )
+    tasks = _due_tasks(session, ids, now)
+
+    inputs = {}
+    context = {}
+    for case, debtor, creditor in rows:
+        zone = debtor.timezone or creditor.timezone
+        today = now.astimezone(ZoneInfo(zone)).date()
+        due = oldest.get(case.id)
+        days_late = max(0, (today - due).days) if due else 0
+        inputs[case.id] = _inputs(
+            case, debtor, creditor, days_late, broken.get(case.id, 0), today
+        )
+        horizon = end_of_local_day(now, zone)
+        context[case.id] = (
+            case,
+            debtor,
+            creditor,
+            zone,
+            today,
+            [
+                (at, what)
+                for at, what, on in tasks.get(case.id, [])
+                if (on <= today if on is not None else at < horizon)
+            ],
+        )
+    ranked = scoring.rank(inputs.items())
+    return [
+        Item(
+            case=context[r.key][0],
+            debtor=context[r.key][1],
+            creditor=context[r.key][2],
+            rank=r.rank,
+            score=r.score,
+            zone=context[r.key][3],
+            local_today=context[r.key][4],
+            due_today=sorted(context[r.key][5]),
+        )
+        for r in ranked
+    ]
+
+
+def _inputs(
+    case: ReferralCase,
+    debtor: Debtor,
+    creditor: Creditor,
+    days_late: int,
+    broken: int,
+    today: date,
+) -> scoring.ScoreInputs:
+    revenue = Decimal(0)
+    if debtor.lifetime_revenue is not None and (
+        debtor.lifetime_revenue_currency in (None, creditor.home_currency)
+    ):
+        revenue = debtor.lifetime_revenue
+    years = 0
+    if debtor.first_invoice_date is not None:
+        years = max(0, (today - debtor.first_invoice_date).days // 365)
+    # TODO: payment history (average days late, share paid late) is not derived
+    # from the mirror yet, so the history group scores 0 for every account.
+    return scoring.ScoreInputs(
+        days_late=days_late,
+        amount_due=quantize(max(case.amount_due, Decimal(0)), case.currency),
+        tier=Tier(case.tier),
+        broken_promises=broken,
+        lifetime_revenue=revenue,
+        years_as_customer=years,
+        strategic=debtor.strategic,
+    )
+
+
+def _due_tasks(
+    session: Session, ids: list[int], now: datetime
+) -> dict[int, list[tuple[datetime, str, date | None]]]:
+    """Scheduled steps (by instant), promises and instalments (by date), per case."""
+    ahead = now + timedelta(days=2)  # each case's own local "today" is cut later
+    found: dict[int, list[tuple[datetime, str, date | None]]] = {}
+    steps = session.execute(
+        sa.select(
+            OutreachStep.case_id, OutreachStep.due_at, OutreachStep.channel
+        ).where(
+            OutreachStep.case_id.in_(ids),
+            OutreachStep.state == "scheduled",
+            OutreachStep.due_at < ahead,
+        )
+    ).all()
+    for case_id, due_at, channel in steps:
+        what = (
+            "Call the debtor"
+            if channel == "call"
+            else f"{labels.CHANNELS[channel]} goes out"
+        )
+        found.setdefault(case_id, []).append((due_at, what, None))
+    promises = session.execute(
+        sa.select(
+            Promise.case_id, Promise.due_on, Promise.amount, Promise.currency
+        ).where(Promise.case_id.in_(ids), Promise.state == "open")
+    ).all()
+    for case_id, due_on, amount, currency in promises:
+        found.setdefault(case_id, []).append(
+            (_day(due_on), f"Promise of {amount} {currency} due", due_on)
+        )
+    parts = session.execute(
+        sa.select(
+            PaymentPlan.case_id,
+            Instalment.due_on,
+            Instalment.amount,
+            Instalment.currency,
+        )
+        .join(PaymentPlan, PaymentPlan.id == Instalment.plan_id)
+        .where(PaymentPlan.case_id.in_(ids), Instalment.state == "due")
+    ).all()
+    for case_id, due_on, amount, currency in parts:
+        found.setdefault(case_id, []).append(
+            (_day(due_on), f"Instalment of {amount} {currency} due", due_on)
+        )
+    return found
+
+
+def _day(on: date) -> datetime:
+    return datetime.combine(on, time(0), UTC)
+
+
+@bp.get("/queue")
+@requires(REP, PROGRAM, creditor=False)
+def index() -> str:
+    rep_id: Any = g.user.id if g.user.role == REP else request.args.get("rep", type=int)
+    items = queue_for(db(), rep_id, clock.now())
+    reps = []
+    if g.user.role == PROGRAM:
+        reps = (
+            db()
+            .scalars(
+                sa.select(User).where(User.role == REP, User.active).order_by(User.name)
+            )
+            .all()
+        )
+    return render_template(
+        "queue/index.html", items=items, labels=labels, reps=reps, rep_id=rep_id
+    )
