@@ -85,6 +85,8 @@ def _admit() -> Response | None:
             refusal.problem,
             refusal.retry_after,
         )
+        # NOTE: the body of Xero's 429 is unverified; clients act on the status and on
+        # Retry-After and X-Rate-Limit-Problem (xero-python's RateLimitException does).
         response = _problem(
             ProblemError(
                 429, "Too Many Requests", f"Rate limit exceeded: {refusal.problem}"
@@ -306,6 +308,9 @@ def _save(
 
 
 # --- routes ------------------------------------------------------------------------
+
+# TODO: Accounts, Items, BatchPayments, Attachments, OnlineInvoice and the PDF
+# endpoints are not served (404); a client using them cannot be tried here yet.
 
 for _name in (
     "Invoices",

@@ -370,6 +370,8 @@ class Books:
         """Apply a payment to an invoice: AmountDue falls, PAID when it reaches 0."""
         problems = docs.Problems()
         invoice = self._payment_invoice(body.get("Invoice"), problems)
+        # TODO: there is no chart of accounts; any Code or AccountID is taken, where
+        # Xero refuses one that is not a bank account with payments enabled.
         account = body.get("Account") or {}
         if not (
             isinstance(account, dict)

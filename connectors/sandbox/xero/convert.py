@@ -109,6 +109,8 @@ def contact(customer: Customer, now: datetime) -> dict[str, Any]:
     }
     if customer.currency:
         doc["DefaultCurrency"] = customer.currency
+    # TODO: no Balances block (AccountsReceivable Outstanding/Overdue) on contacts;
+    # a client reading a customer's balance from the contact gets nothing.
     return doc
 
 

@@ -115,6 +115,8 @@ def line_items(
             unit = Decimal(0)
         unit = unit.quantize(unit_places, rounding=ROUND_HALF_UP)
         line_amount = quantize(quantity * unit, currency)
+        # TODO: tax is taken as sent; Xero works it out from the TaxType's rate, so a
+        # client that leaves TaxAmount to Xero sees no tax here (totals then differ).
         line_tax = amount(item.get("TaxAmount"), currency, problems, "TaxAmount")
         if amount_types == "NoTax":
             line_tax = Decimal(0)

@@ -88,6 +88,8 @@ def select(
         chosen = [o for o in chosen if keep(o)]
     if args.get("order"):
         chosen = _order(chosen, args["order"])
+    # NOTE: without `order`, objects come in the order they were stored (Xero does
+    # not document its default order); a client pages safely either way.
     pagination = None
     if args.get("page"):
         page = _positive(args["page"], "page")

@@ -42,8 +42,9 @@ def compile_where(text: str) -> Predicate:
     tokens = _tokenize(text)
     parser = _Parser(tokens, text)
     node = parser.expression()
-    if parser.peek() is not None:
-        raise BadRequest(f"Unexpected '{parser.peek()[1]}' in where clause: {text}")
+    left = parser.peek()
+    if left is not None:
+        raise BadRequest(f"Unexpected '{left[1]}' in where clause: {text}")
     return lambda obj: _truth(node(obj))
 
 
@@ -181,8 +182,9 @@ def _unquote(token: str) -> str:
 
 def _datetime(args: list[str], text: str) -> datetime:
     try:
-        parts = [int(a) for a in args]
-        return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+        parts = [int(a) for a in args] + [0] * (6 - len(args))
+        year, month, day, hour, minute, second = parts[:6]
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except (ValueError, TypeError) as exc:
         raise BadRequest(f"Invalid DateTime in where clause: {text}") from exc
 
