@@ -102,6 +102,9 @@ def next_allowed(
     seven days hold `max_touches_per_week` of them, the next waits for the oldest to
     fall out of the week.
     """
+    # TODO: only the debtor's national (and subdivision) holidays count; a ledger
+    # rarely gives the subdivision, so regional days such as Auckland Anniversary are
+    # missed unless the caller passes it, and the creditor's own holidays are ignored.
     if after.tzinfo is None:
         raise ValueError("next_allowed needs an aware datetime, got a naive one")
     check_window(window)

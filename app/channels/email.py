@@ -168,6 +168,9 @@ class EmailSender:
             self._unsub_mailbox(),
         )
         msg["List-Unsubscribe"] = f"<{https}>, <{mailto}>"
+        # TODO: no DKIM signature here; the relay must sign (covering List-Unsubscribe,
+        # as RFC 8058 asks), or large mailbox providers treat these as unauthenticated
+        # bulk mail. The https link needs the web layer's POST /unsubscribe/<token>.
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         msg["Auto-Submitted"] = "auto-generated"
         msg.set_content(nfc(email.body))

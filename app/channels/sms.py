@@ -200,6 +200,10 @@ class SmsSender:
 
     def send(self, sms: OutboundSms) -> SentSms:
         """Send `sms`; refuses without consent or after an opt-out."""
+        # TODO: Twilio's Messages API has no idempotency key; a worker killed after
+        # Twilio's 201 and before recording the sid resends unless the job first asks
+        # `find_sent`. Long texts are billed per segment (153 GSM-7 or 67 UCS-2
+        # characters); nothing here caps the cost of a long body.
         if not sms.consent:
             raise NoSmsConsentError(f"no SMS consent key={sms.key}")
         if sms.opted_out:
