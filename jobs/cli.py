@@ -15,6 +15,17 @@ from jobs.schedule import PERIODIC
 
 logger = logging.getLogger(__name__)
 
+PRELOAD = (
+    "jobs.outreach",
+    "jobs.sweep",
+    "jobs.sync",
+    "jobs.tick",
+    "jobs.webhooks",
+    "jobs.writes",
+    "connectors.quickbooks.connector",
+    "connectors.xero.connector",
+)
+
 
 @click.command()
 @click.option("--queues", default=",".join(QUEUES), show_default=True)
@@ -23,6 +34,10 @@ logger = logging.getLogger(__name__)
 def worker(queues: str, burst: bool, name: str | None) -> None:
     """Run an RQ worker on CARE's queues."""
     rt = runtime()
+    # Import the job modules (and the SDKs, PDF and mail libraries they pull in) once
+    # here, so each forked work horse starts warm instead of importing them per job.
+    for module in PRELOAD:
+        importlib.import_module(module)
     names = [q for q in queues.split(",") if q]
     Worker(names, connection=rt.redis, name=name).work(burst=burst, with_scheduler=True)
 

@@ -70,6 +70,8 @@ def sync_connection(connection_id: int, full: bool = False) -> dict[str, Any]:
         "sync start creditor=%s connection=%s full=%s", creditor_id, connection_id, full
     )
     connector = connector_for(rt, connection_id)
+    if cursor is None:
+        _adopt_company(connection_id, connector)
     stats: dict[str, Any] = {"pages": 0, "paid_down": 0, "closed_cases": 0}
     counted = 0
     try:
@@ -142,6 +144,36 @@ def sync_all() -> list[int]:
     for connection_id in ids:
         enqueue_sync(connection_id)
     return list(ids)
+
+
+def _adopt_company(connection_id: int, connector: Any) -> None:
+    """Take the company's own name, currency, zone and country on a full sync.
+
+    A creditor created at install time knows none of these yet; the books say what
+    "home currency" and "today" mean for every figure after this.
+    """
+    from app.models import Creditor, LedgerConnection
+
+    company = connector.company()
+    rt = runtime()
+    with rt.sessions.begin() as session:
+        row = session.get(LedgerConnection, connection_id)
+        assert row is not None
+        creditor = session.get(Creditor, row.creditor_id)
+        assert creditor is not None
+        row.company_name = company.name or row.company_name
+        if creditor.name.endswith(f"company {row.external_id}") or not creditor.name:
+            creditor.name = company.name or creditor.name
+        creditor.home_currency = company.home_currency
+        creditor.timezone = company.timezone
+        creditor.country = company.country or creditor.country
+    logger.info(
+        "company adopted creditor=%s connection=%s currency=%s zone=%s",
+        row.creditor_id,
+        connection_id,
+        company.home_currency,
+        company.timezone,
+    )
 
 
 def _applied_to(session: Any, connection_id: int, page: Any) -> set[int]:

@@ -23,6 +23,11 @@ logger = logging.getLogger(__name__)
 def companies_in(ledger: str, payload: Any) -> set[str]:
     """The realm or tenant ids a webhook body names (legacy, CloudEvents or Xero)."""
     found: set[str] = set()
+    if isinstance(payload, list) and all(
+        isinstance(e, dict) and "tenant" in e for e in payload
+    ):
+        # The web layer's normalised events: {"tenant", "entity", "id", "op"}.
+        return {str(e["tenant"]) for e in payload}
     if ledger == "quickbooks":
         events = payload if isinstance(payload, list) else []
         for event in events:  # CloudEvents: a JSON array
@@ -62,6 +67,8 @@ def process_webhook(delivery_id: int, payload: Any = None) -> list[int]:
         delivery = session.get(WebhookDelivery, delivery_id)
         if delivery is None or delivery.processed:
             return []
+        if payload is None:
+            payload = delivery.payload
         if isinstance(payload, (bytes, str)):
             payload = json.loads(payload)
         companies = companies_in(delivery.ledger, payload)
