@@ -18,6 +18,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
+from babel.core import get_global
 
 from app.rules import ContactWindow
 
@@ -26,17 +27,104 @@ WEEK = timedelta(days=7)
 SEARCH_LIMIT = timedelta(days=366)
 
 
+# States and provinces of the large multi-zone countries, by the zone most of each
+# keeps (a few straddle two; their larger part wins).
+_REGIONS = {
+    "US": {
+        "America/New_York": "CT DC DE FL GA IN MA MD ME MI NC NH NJ NY OH PA RI SC VA"
+        " VT WV",
+        "America/Chicago": "AL AR IA IL KS KY LA MN MO MS ND NE OK SD TN TX WI",
+        "America/Denver": "CO ID MT NM UT WY",
+        "America/Phoenix": "AZ",
+        "America/Los_Angeles": "CA NV OR WA",
+        "America/Anchorage": "AK",
+        "Pacific/Honolulu": "HI",
+        "America/Puerto_Rico": "PR VI",
+    },
+    "CA": {
+        "America/Toronto": "ON QC",
+        "America/Halifax": "NS NB PE",
+        "America/St_Johns": "NL",
+        "America/Winnipeg": "MB",
+        "America/Regina": "SK",
+        "America/Edmonton": "AB NT",
+        "America/Vancouver": "BC YT",
+        "America/Iqaluit": "NU",
+    },
+    "AU": {
+        "Australia/Sydney": "NSW ACT",
+        "Australia/Melbourne": "VIC",
+        "Australia/Hobart": "TAS",
+        "Australia/Brisbane": "QLD",
+        "Australia/Adelaide": "SA",
+        "Australia/Darwin": "NT",
+        "Australia/Perth": "WA",
+    },
+}
+REGION_ZONES = {
+    (country, region): tz
+    for country, zones in _REGIONS.items()
+    for tz, regions in zones.items()
+    for region in regions.split()
+}
+# Where a country spans zones and the ledger gives no usable region, the zone most of
+# its businesses keep. TODO: other multi-zone countries' regions (Brazil, Mexico,
+# Russia, Indonesia); until then their debtors get the primary zone's hours.
+PRIMARY_ZONES = {
+    "AU": "Australia/Sydney",
+    "BR": "America/Sao_Paulo",
+    "CA": "America/Toronto",
+    "CL": "America/Santiago",
+    "ID": "Asia/Jakarta",
+    "KZ": "Asia/Almaty",
+    "MX": "America/Mexico_City",
+    "NZ": "Pacific/Auckland",
+    "RU": "Europe/Moscow",
+    "US": "America/New_York",
+}
+
+
 @dataclass(frozen=True)
 class DebtorPlace:
     """Where the debtor is: IANA zone, ISO 3166 country, optional subdivision."""
 
     timezone: str
-    country: str
+    country: str | None  # None: no holiday calendar is known, weekdays and hours only
     subdivision: str | None = None
 
     def __post_init__(self) -> None:
         zone(self.timezone)
-        holiday_calendar(self.country.upper(), self.subdivision)
+        if self.country:
+            holiday_calendar(self.country.upper(), self.subdivision)
+        elif self.subdivision:
+            raise ValueError("a subdivision needs a country")
+
+
+def place_for(
+    company_timezone: str,
+    company_country: str | None,
+    address_country: str | None = None,
+    address_region: str | None = None,
+) -> DebtorPlace:
+    """The debtor's place from what the ledgers hold: their address, else the company's.
+
+    A debtor in the creditor's country shares the creditor's zone; one abroad gets
+    their country's zone when it has one (or its primary zone). The region becomes the
+    holiday subdivision when the `holidays` package knows it by that code.
+    """
+    country = (address_country or company_country or "").upper() or None
+    region = (address_region or "").strip().upper()
+    if (country, region) in REGION_ZONES:
+        timezone = REGION_ZONES[(country or "", region)]
+    elif country is None or country == (company_country or "").upper():
+        timezone = company_timezone
+    else:
+        zones = get_global("territory_zones").get(country, [])
+        timezone = PRIMARY_ZONES.get(country) or (zones[0] if len(zones) == 1 else "")
+        if not timezone:
+            raise ValueError(f"no time zone known for country {country!r}")
+    known = holidays.list_supported_countries().get(country or "", [])
+    return DebtorPlace(timezone, country, region if region in known else None)
 
 
 DEFAULT_WINDOW = ContactWindow()
@@ -81,8 +169,11 @@ def is_working_day(
     day: date, place: DebtorPlace, window: ContactWindow = DEFAULT_WINDOW
 ) -> bool:
     """True when `day` is one of the window's weekdays and not a public holiday."""
-    calendar = holiday_calendar(place.country.upper(), place.subdivision)
-    return day.weekday() in window.weekdays and day not in calendar
+    if day.weekday() not in window.weekdays:
+        return False
+    if not place.country:
+        return True
+    return day not in holiday_calendar(place.country.upper(), place.subdivision)
 
 
 def at_local(day: date, at: time, timezone: str) -> datetime:

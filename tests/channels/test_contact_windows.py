@@ -14,6 +14,7 @@ from app.contact_windows import (
     at_local,
     is_working_day,
     next_allowed,
+    place_for,
 )
 from app.rules import ContactWindow
 
@@ -168,3 +169,41 @@ def test_result_is_always_an_allowed_instant_and_never_early(
         or local.time() == window.start
         or any(result == t + timedelta(days=7) for t in touches)
     )
+
+
+def test_place_for_a_debtor_at_home_uses_the_creditors_zone() -> None:
+    assert place_for("Pacific/Auckland", "NZ") == NZ
+    assert place_for("Pacific/Auckland", "NZ", "nz", "auk") == DebtorPlace(
+        "Pacific/Auckland", "NZ", "AUK"
+    )
+
+
+def test_place_for_a_debtor_abroad_uses_their_region_or_country_zone() -> None:
+    assert place_for("Pacific/Auckland", "NZ", "US", "ca") == CALIFORNIA
+    assert place_for("Pacific/Auckland", "NZ", "US") == DebtorPlace(
+        "America/New_York", "US"
+    )
+    assert place_for("Australia/Sydney", "AU", "AU", "WA") == DebtorPlace(
+        "Australia/Perth", "AU", "WA"
+    )
+    assert place_for("Pacific/Auckland", "NZ", "PL") == DebtorPlace(
+        "Europe/Warsaw", "PL"
+    )
+    # A region the holidays package does not know by that code is no subdivision.
+    assert place_for("Europe/London", "GB", "JP", "Tokyo") == DebtorPlace(
+        "Asia/Tokyo", "JP"
+    )
+
+
+def test_place_for_an_unknown_country_is_refused() -> None:
+    with pytest.raises(ValueError, match="no time zone known for country 'ZZ'"):
+        place_for("Pacific/Auckland", "NZ", "ZZ")
+
+
+def test_without_a_country_only_weekdays_and_hours_apply() -> None:
+    nowhere = place_for("Pacific/Auckland", None)
+
+    assert nowhere == DebtorPlace("Pacific/Auckland", None)
+    # Waitangi Day counts as a working day when no holiday calendar is known.
+    assert next_allowed(utc(2025, 2, 5, 20), nowhere) == utc(2025, 2, 5, 20)
+    assert next_allowed(utc(2025, 2, 5, 20), NZ) == utc(2025, 2, 6, 20)
