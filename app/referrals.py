@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -259,7 +260,7 @@ def plan_outreach(
                     channel=channel.value,
                     due_at=local.astimezone(UTC),
                     state="scheduled",
-                    subject="final" if cadence_step.final else None,
+                    subject=_stage(cadence_step),
                 )
             )
     try:
@@ -279,6 +280,13 @@ def plan_outreach(
         len(steps),
     )
     return steps
+
+
+def _stage(cadence_step: Any) -> str | None:
+    """first (day 0: the letter and the e-mail carrying it), final, or None."""
+    if cadence_step.final:
+        return "final"
+    return "first" if cadence_step.day == 0 else None
 
 
 def referral_note(

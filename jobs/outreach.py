@@ -36,6 +36,7 @@ from app.channels.sms import OutboundSms, SmsError, SmsSender, compose_sms
 from app.money import Money
 from app.referrals import rules_of
 from connectors.base import ReconnectError, WaitError
+from jobs import faults
 from jobs.ledgers import connector_for
 from jobs.queues import OUTREACH, enqueue_unique, unique_job
 from jobs.runtime import Runtime, runtime
@@ -70,6 +71,7 @@ class StepContext:
     channel: str
     step_number: int
     final: bool
+    first: bool
 
 
 @unique_job(step_id_of)
@@ -164,6 +166,7 @@ def _check(session: Session, step_id: int) -> StepContext | str:
         channel=step.channel,
         step_number=step.step_number,
         final=step.subject == "final",
+        first=step.subject == "first",
     )
 
 
@@ -313,8 +316,14 @@ def _send(
             path = letters.write_letter(letter, folder, key, kind)
         return path.name, str(path)
     if ctx.channel == "email":
-        subject, body = compose(letter, "final" if ctx.final else "reminder")
-        pdf = letters.render_letter(letter, kind)
+        faults.hold(rt.redis, "send")
+        stage: Any = "final" if ctx.final else "first" if ctx.first else "reminder"
+        subject, body = compose(letter, stage)
+        # The first and the final e-mail carry the letter; reminders stay short.
+        attachments: tuple[Attachment, ...] = ()
+        if stage != "reminder":
+            pdf = letters.render_letter(letter, kind)
+            attachments = (Attachment(f"{letter.reference}.pdf", pdf),)
         sender = EmailSender.from_settings(rt.settings)
         sent = sender.send(
             OutboundEmail(
@@ -324,7 +333,7 @@ def _send(
                 body=body,
                 reply_to=letter.representative,
                 unsubscribe_subject=f"case:{ctx.case_id}",
-                attachments=(Attachment(f"{letter.reference}.pdf", pdf),),
+                attachments=attachments,
             )
         )
         return sent.message_id, None
