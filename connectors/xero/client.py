@@ -32,7 +32,12 @@ from app.config import LedgerApp
 from connectors.base import LedgerError, TokenSet, TokenStore
 from connectors.budget import XERO_LIMITS, CallBudget
 from connectors.tokens import InvalidGrantError, TokenKeeper
-from connectors.xero.errors import XeroWaitError, classify, is_invalid_grant
+from connectors.xero.errors import (
+    XeroReconnectError,
+    XeroWaitError,
+    classify,
+    is_invalid_grant,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -207,6 +212,10 @@ class XeroClient:
 
     def _translate(self, exc: BaseException, what: str) -> LedgerError:
         error = classify(exc, what=f"{what} tenant={self.tenant_id}")
+        if isinstance(error, XeroReconnectError):
+            # A 401 that outlived a refresh, or a 403 for a tenant no longer
+            # connected: no retry will help, so stop every worker on this connection.
+            self._store.needs_reconnect(f"xero answered {error.status}: {error}")
         if isinstance(error, XeroWaitError):
             # Every worker on this tenant stops until Xero's window reopens.
             self.budget.pause_until(

@@ -88,6 +88,11 @@ class XeroConnector:
         """Requests sent to the Accounting API through this connector."""
         return self.client.calls
 
+    @calls.setter
+    def calls(self, value: int) -> None:
+        # Settable as the Connector protocol declares it (a job may reset the count).
+        self.client.calls = value
+
     def company(self) -> Company:
         """The organisation: name, base currency, time zone (IANA), country."""
         if self._company is not None:

@@ -103,12 +103,23 @@ def test_revoked_grant_marks_reconnect_once_and_stops(
     assert store.reconnect_reason() == "invalid_grant"
 
 
-def test_disconnected_tenant_means_reconnect(connector, sandbox, tenant) -> None:
+def test_disconnected_tenant_means_reconnect(connector, sandbox, tenant, store) -> None:
     sandbox.disconnect(tenant)
     with pytest.raises(XeroReconnectError) as caught:
         connector.company()
     assert caught.value.status == 403
+    with pytest.raises(ReconnectError):
+        connector.find_invoices("INV-1")  # the store refuses: no request is sent
     assert refreshes(sandbox) == []
+    assert sandbox.log.count("/api.xro/2.0/") == 1
+    assert store.alerts() == 1
+
+
+def test_connector_is_a_connector(connector) -> None:
+    from connectors.base import Connector
+
+    as_protocol: Connector = connector
+    assert as_protocol.calls == 0
 
 
 def test_revoke_makes_the_refresh_token_useless(connector, sandbox, store) -> None:

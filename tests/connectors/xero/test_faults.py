@@ -94,9 +94,11 @@ def test_5xx_is_retryable_and_the_sync_resumes_without_loss(connector, sandbox, 
     pages = connector.sync(None)
     kept = [next(pages), next(pages)]
     sandbox.faults.error_rate = 1.0
+    sent = len(sandbox.log.entries())
     with pytest.raises(XeroRetryError) as caught:
         next(pages)
     assert isinstance(caught.value, RetryError) and caught.value.status == 500
+    assert len(sandbox.log.entries()) == sent + 1  # no hidden urllib3 retries
 
     sandbox.faults.error_rate = 0.0
     rest = list(connector.sync(kept[-1].cursor))

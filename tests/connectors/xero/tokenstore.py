@@ -35,7 +35,7 @@ class RedisTokenStore:
     def load(self) -> TokenSet:
         reason = self._redis.get(f"{self._key}:reconnect")
         if reason is not None:
-            raise ReconnectError(f"connection needs reconnect: {reason.decode()}")
+            raise ReconnectError(f"connection needs reconnect: {_text(reason)}")
         raw = self._redis.get(self._key)
         if raw is None:
             raise ReconnectError(f"no tokens stored for {self.name}")
@@ -76,4 +76,8 @@ class RedisTokenStore:
 
     def reconnect_reason(self) -> str | None:
         raw = self._redis.get(f"{self._key}:reconnect")
-        return raw.decode() if raw is not None else None
+        return _text(raw) if raw is not None else None
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
