@@ -194,6 +194,10 @@ class WriteBack:
                 f"payment {value} is not a positive amount in whole"
                 f" {record.currency} minor units"
             )
+        # TODO: two workers writing one key at the same instant both see no payment
+        # here; the stable requestid makes Intuit answer the second create with the
+        # first one's result. Unverified against a real realm; a per-key Redis lock
+        # in the job would make it certain at the cost of one more round trip.
         existing = self._payment_with(invoice, tag)
         if existing is not None:
             return self._result("payment", key, existing, False, start)
