@@ -52,20 +52,79 @@ def test_full_sync_pulls_open_and_paid_invoices(connector, sandbox, tenant) -> N
     assert sandbox.log.count("/api.xro/2.0/") == 8
 
 
-def test_fresh_read_sees_payment_made_after_sync(connector, sandbox, tenant) -> None:
-    sandbox.load(
-        tenant,
-        {"Contacts": [f.contact(7)], "Invoices": [f.invoice(42, 7, total="300.00")]},
+def test_c23_fresh_read_sees_payment_made_after_sync(connector, sandbox, tenant):
+    # Case C23: INV-0042, 300.00 due 2025-03-25, paid in Xero at 08:55 local on
+    # 2 May; the reminder job's fresh read at 09:00 must see AmountDue 0.00.
+    contact = f.contact(
+        42, Name="Whitebait Cafe Co", EmailAddress="accounts@whitebait-cafe.example"
     )
-    list(connector.sync(None))
+    invoice = f.invoice(
+        42,
+        42,
+        total="300.00",
+        InvoiceNumber="INV-0042",
+        DueDate="/Date(1742860800000+0000)/",
+    )
+    sandbox.load(tenant, {"Contacts": [contact], "Invoices": [invoice]})
+    synced = [i for p in connector.sync(None) for i in p.invoices]
+    assert [(i.amount_due, i.due_date) for i in synced] == [
+        (Decimal("300.00"), date(2025, 3, 25))
+    ]
+
     sandbox.pay_invoice(tenant, f.invoice_id(42), "300.00", date(2025, 5, 2))
     read = connector.fresh_read(f.invoice_id(42))
+
     assert read.invoice.amount_due == Decimal("0.00")
     assert read.invoice.status is InvoiceStatus.PAID
     assert read.invoice.paid_on == date(2025, 5, 2)
     assert read.customer is not None
-    assert read.customer.emails == ("ap7@customer.example",)
+    assert read.customer.emails == ("accounts@whitebait-cafe.example",)
     assert read.unapplied_credits == Decimal("0.00")
+
+
+def test_fresh_read_counts_unspent_credit_in_the_invoice_currency(
+    connector, sandbox, tenant
+):
+    credit = {
+        "Type": "ACCRECCREDIT",
+        "CreditNoteID": "d0000000-0000-4000-8000-000000000001",
+        "CreditNoteNumber": "CN-0001",
+        "Contact": {"ContactID": f.contact_id(1)},
+        "Date": "/Date(1742428800000+0000)/",
+        "Status": "AUTHORISED",
+        "CurrencyCode": "NZD",
+        "Total": Decimal("50.00"),
+        "RemainingCredit": Decimal("30.00"),
+    }
+    overpayment = {
+        "Type": "RECEIVE-OVERPAYMENT",
+        "OverpaymentID": "e0000000-0000-4000-8000-000000000001",
+        "Contact": {"ContactID": f.contact_id(1)},
+        "Date": "/Date(1742428800000+0000)/",
+        "Status": "AUTHORISED",
+        "CurrencyCode": "NZD",
+        "Total": Decimal("20.00"),
+        "RemainingCredit": Decimal("12.50"),
+    }
+    aud_credit = dict(
+        credit,
+        CreditNoteID="d0000000-0000-4000-8000-000000000002",
+        CurrencyCode="AUD",
+    )
+    sandbox.load(
+        tenant,
+        {
+            "Contacts": [f.contact(1)],
+            "Invoices": [f.invoice(1, 1)],
+            "CreditNotes": [credit, aud_credit],
+            "Overpayments": [overpayment],
+        },
+    )
+    read = connector.fresh_read(f.invoice_id(1))
+    # 30.00 NZD credit note + 12.50 NZD overpayment; the AUD credit cannot settle it
+    assert read.unapplied_credits == Decimal("42.50")
+    # /Organisation, invoice, contact, credit notes, overpayments, prepayments
+    assert connector.calls == 6
 
 
 def test_find_invoices_by_exact_number(connector, sandbox, tenant) -> None:

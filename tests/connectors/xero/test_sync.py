@@ -53,6 +53,15 @@ def test_full_sync_costs_one_call_per_page_per_stage(connector, sandbox, tenant,
     assert sum("Statuses=AUTHORISED" in q for q in queries) == 3
 
 
+def test_pages_are_fetched_as_they_are_consumed(connector, sandbox, tenant, clock):
+    load_books(sandbox, tenant)
+    pages = connector.sync(None)
+    assert sandbox.log.count("/api.xro/2.0/") == 0
+    first = next(pages)
+    assert len(first.customers) == 1000
+    assert sandbox.log.count("/api.xro/2.0/") == 2  # /Organisation and page 1 only
+
+
 def test_resume_from_cursor_continues_at_next_page(
     connector, sandbox, tenant, clock, xero_app, store, redis
 ):
