@@ -36,7 +36,8 @@ refresh_grace=False, seed=0, app_name="CARE")`:
 - `issue_tokens(scope=DEFAULT_SCOPE, tenants=None) -> dict` (a token response),
   `expire_access_tokens()`, `revoke_all()`, `faults.revoked.add(access_token)`
 - `probe_intent_to_receive(url=None) -> IntentResult`, `deliver_webhooks()`
-- `dump() -> dict`, `XeroSandbox.restore(state, **kw)`, `start(port=0) -> ServerThread`
+- `dump() -> dict`, `XeroSandbox.restore(state, **kw)`, `start(port=0) -> ServerThread`,
+  `stop()`
 """
 
 from connectors.sandbox.xero.sandbox import DEFAULT_SCOPE, XeroSandbox

@@ -257,9 +257,10 @@ class XeroSandbox:
     def expire_access_tokens(self) -> None:
         """Every access token issued so far stops working now (401 TokenExpired)."""
         with self.lock:
-            stamp = self.now().isoformat()
+            now = self.now()
             for held in self.identity.access.values():
-                held["expires"] = min(held["expires"], stamp)
+                if datetime.fromisoformat(held["expires"]) > now:
+                    held["expires"] = now.isoformat()
 
     def revoke_all(self) -> None:
         """Revoke every grant, as a user disconnecting the app in Xero would."""
@@ -333,6 +334,12 @@ class XeroSandbox:
         self.webhooks.api_base = f"{server.url}/api.xro/2.0"
         self._server = server.start()
         return server
+
+    def stop(self) -> None:
+        """Stop the server `start()` began, if any."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
 
     def _tenant(self, tenant_id: str) -> Tenant:
         tenant = self.tenants.get(tenant_id.lower())
