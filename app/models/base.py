@@ -2,11 +2,16 @@
 
 Money is a Decimal kept exactly: NUMERIC(18, 4) on PostgreSQL, and on SQLite (which
 has no decimal type and would round-trip through a float) an integer count of
-ten-thousandths. Instants are timezone-aware UTC on both.
+ten-thousandths. Comparisons, +, -, SUM, MIN and MAX in SQL stay exact on both;
+multiplying or dividing such columns in SQL would be wrong by the scale on SQLite,
+so it is refused: do that arithmetic in Python with app.money. AVG and ROUND carry
+no column type and come back scaled on SQLite; average in Python too. Instants are
+timezone-aware UTC on both.
 """
 
 from __future__ import annotations
 
+import operator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -58,6 +63,17 @@ class Exact(TypeDecorator[Decimal]):
     impl = sa.Numeric
     cache_ok = True
 
+    class comparator_factory(TypeDecorator.Comparator[Decimal]):  # noqa: N801
+        """Refuses SQL products and quotients, which scaled integers get wrong."""
+
+        def operate(self, op: Any, *other: Any, **kwargs: Any) -> Any:
+            _refuse_scaling(op)
+            return super().operate(op, *other, **kwargs)
+
+        def reverse_operate(self, op: Any, other: Any, **kwargs: Any) -> Any:
+            _refuse_scaling(op)
+            return super().reverse_operate(op, other, **kwargs)
+
     def __init__(self, precision: int = 18, scale: int = 4) -> None:
         super().__init__(precision=precision, scale=scale, asdecimal=True)
         self.precision = precision
@@ -90,6 +106,17 @@ class Exact(TypeDecorator[Decimal]):
         if dialect.name == "sqlite":
             return Decimal(int(value)).scaleb(-self.scale)
         return Decimal(value).quantize(self._quantum)
+
+
+_SCALING_OPERATORS = {operator.mul, operator.truediv, operator.floordiv, operator.mod}
+
+
+def _refuse_scaling(op: Any) -> None:
+    if op in _SCALING_OPERATORS:
+        raise TypeError(
+            "multiplying or dividing exact money/rate columns in SQL is refused"
+            " (wrong by the scale on SQLite): load the values and use app.money"
+        )
 
 
 def Money4() -> Exact:  # noqa: N802 - reads as a column type

@@ -229,3 +229,31 @@ def test_sqlite_connections_run_with_foreign_keys_wal_and_busy_timeout(
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
+
+
+def test_sql_sums_differences_and_comparisons_of_money_are_exact(
+    session: Session,
+) -> None:
+    conn = factories.connection(session, factories.creditor(session))
+    debtor = factories.debtor(session, conn)
+    factories.invoice(
+        session, debtor, total=Decimal("100.50"), amount_due=Decimal("0.25")
+    )
+    factories.invoice(
+        session, debtor, total=Decimal("0.05"), amount_due=Decimal("0.05")
+    )
+
+    paid = session.scalar(sa.select(sa.func.sum(Invoice.total - Invoice.amount_due)))
+    assert paid == Decimal("100.25")  # (100.50 - 0.25) + (0.05 - 0.05)
+    over = session.scalar(
+        sa.select(sa.func.count()).where(Invoice.amount_due > Decimal("0.10"))
+    )
+    assert over == 1
+    assert session.scalar(sa.select(sa.func.max(Invoice.total))) == Decimal("100.50")
+
+
+def test_sql_products_of_money_are_refused() -> None:
+    with pytest.raises(TypeError, match="use app.money"):
+        Invoice.amount_due * Invoice.exchange_rate
+    with pytest.raises(TypeError, match="use app.money"):
+        Invoice.amount_due / 2
