@@ -34,6 +34,7 @@ from connectors.budget import XERO_LIMITS, CallBudget
 from connectors.tokens import InvalidGrantError, TokenKeeper
 from connectors.xero.errors import (
     XeroReconnectError,
+    XeroRetryError,
     XeroWaitError,
     classify,
     is_invalid_grant,
@@ -184,19 +185,16 @@ class XeroClient:
             except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
                 raise self._translate(exc, what) from exc
 
-    def call_identity(
-        self, what: str, method: Callable[..., Any], **kwargs: Any
-    ) -> Any:
-        """An Identity API call (/Connections): tokens and errors, but no tenant."""
-        tokens = self.keeper.current()
-        self._in_use = tokens
+    def connections(self) -> list[dict[str, Any]]:
+        """GET /Connections with this connection's tokens (no tenant, no budget)."""
+        self._in_use = self.keeper.current()
         try:
-            response = method(
-                _preload_content=False, _request_timeout=self._timeout, **kwargs
+            response = self.identity.get_connections(
+                _preload_content=False, _request_timeout=self._timeout
             )
         except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
-            raise self._translate(exc, what) from exc
-        return parse_body(response)
+            raise classify(exc, what=f"connections tenant={self.tenant_id}") from exc
+        return list(parse_body(response) or [])
 
     def _send(self, tokens: TokenSet, method: Callable[..., Any], kwargs: dict) -> Any:
         self._in_use = tokens
@@ -263,10 +261,20 @@ class XeroClient:
 
 
 def parse_body(response: Any) -> Any:
-    raw = response.data
+    """A raw SDK response's JSON body (floats as Decimal), its connection released."""
+    try:
+        raw = response.data
+    finally:
+        release = getattr(response, "release_conn", None)
+        if release is not None:
+            release()
     if not raw:
         return None
-    return json.loads(raw, parse_float=Decimal)
+    try:
+        return json.loads(raw, parse_float=Decimal)
+    except ValueError as exc:
+        # A 200 whose body was cut off on the way: the next attempt will do.
+        raise XeroRetryError(f"unreadable JSON body ({len(raw)} bytes)") from exc
 
 
 __all__ = [

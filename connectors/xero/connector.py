@@ -183,6 +183,14 @@ class XeroConnector:
             account_code=self._payment_account,
         )
 
+    def connected(self) -> bool:
+        """True while this tenant is still among the grant's /Connections."""
+        wanted = self.tenant_id.lower()
+        return any(
+            str(c.get("tenantId", "")).lower() == wanted
+            for c in self.client.connections()
+        )
+
     def revoke(self) -> None:
         """Revoke the connection's refresh token at Xero."""
         oauth.revoke(self._app, self._store.load().refresh_token)

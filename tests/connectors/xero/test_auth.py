@@ -115,6 +115,13 @@ def test_disconnected_tenant_means_reconnect(connector, sandbox, tenant, store) 
     assert store.alerts() == 1
 
 
+def test_connected_follows_the_connections_list(connector, sandbox, tenant) -> None:
+    assert connector.connected() is True
+    sandbox.disconnect(tenant)
+    assert connector.connected() is False
+    assert sandbox.log.count("/api.xro/2.0/") == 0  # identity calls only
+
+
 def test_connector_is_a_connector(connector) -> None:
     from connectors.base import Connector
 

@@ -11,6 +11,7 @@ from xero_python.exceptions import HTTPStatusException
 from xero_python.rest import RESTResponse
 
 from connectors.base import FixError, ReconnectError, RetryError, WaitError
+from connectors.xero.client import parse_body
 from connectors.xero.errors import (
     XeroFixError,
     XeroReconnectError,
@@ -98,6 +99,13 @@ def test_timeouts_and_refused_connections_are_retried() -> None:
     assert isinstance(classify(timeout, what="t"), XeroRetryError)
     assert isinstance(classify(refused, what="t"), XeroRetryError)
     assert isinstance(classify(ConnectionResetError(), what="t"), XeroRetryError)
+
+
+def test_cut_off_json_body_is_retried() -> None:
+    raw = urllib3.HTTPResponse(body=b'{"Invoices": [{"InvoiceID": "a', status=200)
+    with pytest.raises(XeroRetryError, match="unreadable JSON"):
+        parse_body(raw)
+    assert parse_body(urllib3.HTTPResponse(body=b"", status=200)) is None
 
 
 def test_other_exceptions_are_not_swallowed() -> None:
