@@ -7,6 +7,7 @@ returns for a freshly created object (see the Intuit API explorer samples).
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from babel.numbers import get_currency_name
@@ -38,7 +39,12 @@ NAME_LISTS = frozenset({"Customer", "Vendor"})  # DisplayName unique across thes
 
 def currency_ref(code: str) -> dict[str, str]:
     """`{"value": "USD", "name": "US Dollar"}` as QBO writes a CurrencyRef."""
-    return {"value": code, "name": get_currency_name(code, locale="en")}
+    return {"value": code, "name": _currency_name(code)}
+
+
+@lru_cache(maxsize=256)
+def _currency_name(code: str) -> str:
+    return get_currency_name(code, locale="en")
 
 
 def money(value: Any, currency: str) -> Decimal:

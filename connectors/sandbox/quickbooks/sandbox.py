@@ -155,20 +155,28 @@ class QuickBooksSandbox:
         return next(iter(self.realms), None)
 
     def load(
-        self, realm_id: str, data: dict[str, list[dict[str, Any]]], notify: bool = True
+        self,
+        realm_id: str,
+        data: dict[str, list[dict[str, Any]]],
+        notify: bool = True,
+        *,
+        owned: bool = False,
     ) -> list[Change]:
         """Put objects in QBO's JSON into a company, replacing by Id.
 
         `{"Id": .., "status": "Deleted"}` deletes; "ExchangeRate" entries
         (SourceCurrencyCode, Rate, AsOfDate) fill the rate table. Each change is sent
         to the webhook like an API write would be (unless `notify` is False).
+        `owned` says the caller hands the dicts over (no copy is taken).
         """
         realm = self.realm(realm_id)
         changes: list[Change] = []
         with realm.lock:
             for entity, objects in data.items():
                 for raw in objects:
-                    change = self._load_one(realm, entity, copy.deepcopy(raw))
+                    change = self._load_one(
+                        realm, entity, raw if owned else _exact(raw)
+                    )
                     if change is not None:
                         changes.append(change)
         if notify:
@@ -185,7 +193,6 @@ class QuickBooksSandbox:
             return None
         if "Id" not in raw:
             raise ValueError(f"{entity} objects to load need an Id: {raw!r}")
-        raw = _exact(raw)
         object_id = str(raw["Id"])
         if raw.get("status") == "Deleted":
             if realm.get(entity, object_id) is None:
@@ -204,7 +211,7 @@ class QuickBooksSandbox:
         realm_id = self.add_company(
             info, preferences, generated.company.id, timezone=generated.company.timezone
         )
-        self.load(realm_id, data, notify=False)
+        self.load(realm_id, data, notify=False, owned=True)
         return realm_id
 
     def get(self, realm_id: str, entity: str, object_id: str) -> dict[str, Any] | None:
@@ -461,7 +468,7 @@ class QuickBooksSandbox:
 
 
 def _exact(value: Any) -> Any:
-    """`value` with every float turned into the Decimal it was written as."""
+    """A copy of JSON-like `value`, every float turned into the Decimal it reads as."""
     if isinstance(value, float):
         return Decimal(repr(value))
     if isinstance(value, dict):

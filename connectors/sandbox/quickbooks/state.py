@@ -59,6 +59,7 @@ class Realm:
         ] = {}  # currency -> day -> rate
         self.version = 0
         self.answered: dict[tuple[str, str], dict[str, Any]] = {}  # by requestid
+        self.results: dict[tuple[Any, ...], tuple[int, list[dict[str, Any]]]] = {}
         self.lock = threading.RLock()
         self._sorted: dict[str, tuple[int, list[dict[str, Any]]]] = {}
         self.put(
@@ -110,6 +111,10 @@ class Realm:
         self._sorted[entity] = (self.version, ordered)
         return ordered
 
+    def values(self, entity: str) -> list[dict[str, Any]]:
+        """Live objects of `entity` in no particular order (cheaper than `all`)."""
+        return list(self.objects.get(entity, {}).values())
+
     def put(self, entity: str, obj: dict[str, Any]) -> None:
         object_id = str(obj["Id"])
         self.objects.setdefault(entity, {})[object_id] = obj
@@ -142,9 +147,9 @@ class Realm:
 
     def stamped(self, entity: str, obj: dict[str, Any]) -> dict[str, Any]:
         """`obj` with the keys every stored object carries filled in."""
-        now = self.stamp()
         meta = dict(obj.get("MetaData") or {})
-        meta.setdefault("CreateTime", now)
+        if "CreateTime" not in meta:
+            meta["CreateTime"] = self.stamp()
         meta.setdefault("LastUpdatedTime", meta["CreateTime"])
         shaped = {"domain": "QBO", "sparse": False, "SyncToken": "0", **obj}
         shaped["Id"] = str(shaped["Id"])
@@ -157,7 +162,11 @@ class Realm:
     def touch(self, entity: str, obj: dict[str, Any]) -> None:
         """Count a write: bump SyncToken and LastUpdatedTime."""
         obj["SyncToken"] = str(int(obj.get("SyncToken") or 0) + 1)
-        obj.setdefault("MetaData", {})["LastUpdatedTime"] = self.stamp()
+        # a new MetaData dict: the old version of the object may still be on a page
+        obj["MetaData"] = {
+            **(obj.get("MetaData") or {}),
+            "LastUpdatedTime": self.stamp(),
+        }
         self.version += 1
 
     def last_updated(self, obj: dict[str, Any]) -> datetime:

@@ -26,7 +26,11 @@ def _mark(value: Any) -> Any:
 def dumps(obj: Any, indent: int | None = None) -> str:
     """JSON text of `obj`, Decimals written as exact numbers."""
     text = json.dumps(obj, default=_mark, ensure_ascii=False, indent=indent)
-    return _MARKED.sub(r"\1", text)
+    return _MARKED.sub(_unmark, text)
+
+
+def _unmark(match: re.Match[str]) -> str:
+    return match.group(1)
 
 
 def loads(text: str | bytes) -> Any:
