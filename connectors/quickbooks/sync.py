@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Generator, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from itertools import islice
 from typing import Any
@@ -67,6 +67,9 @@ class Cursor:
     cutoff: str = ""  # first local date of the 24-month history
     verified: str = ""  # last held invoice Id checked in the reconciliation
     since: str = ""  # cdc mode: changes after this UTC instant
+    target: str = ""  # cdc mode, answer too big: the `since` once all are read
+    entity: int = 0  # cdc mode, answer too big: index into CDC_ENTITIES
+    slide: str = ""  # cdc mode, answer too big: this entity's window start
 
     def dump(self) -> dict[str, object]:
         return {"v": VERSION, **asdict(self)}
@@ -214,27 +217,71 @@ class Syncer:
     def _incremental(self, state: Cursor) -> Generator[SyncPage, None, Cursor | None]:
         """CDC pages; returns a reconciliation Cursor when CDC cannot answer."""
         since = datetime.fromisoformat(state.since)
-        started = self._now()
-        if started - since >= CDC_WINDOW - CDC_OVERLAP:
+        now = self._now()
+        if now - since >= CDC_WINDOW - CDC_OVERLAP:
             logger.warning(
                 "cursor older than the CDC window, reconciling realm=%s since=%s",
                 self.client.realm_id,
                 state.since,
             )
             return self._full_pass()
-        home = self.company().home_currency
         try:
-            answers = self._changes(since, CDC_ENTITIES)
-        except _Saturated:
-            logger.warning("CDC saturated, reconciling realm=%s", self.client.realm_id)
+            if not state.target:
+                # One call for all four entities: the usual, small answer.
+                target = (now - CDC_OVERLAP).isoformat()
+                answer = self._cdc(since, CDC_ENTITIES)
+                if sum(len(rows) for rows in answer.values()) < CDC_CAP:
+                    yield self._cdc_page(answer, Cursor(mode="cdc", since=target))
+                    return None
+                logger.info(
+                    "CDC answer full, per entity realm=%s", self.client.realm_id
+                )
+                state = Cursor(mode="cdc", since=state.since, target=target)
+            yield from self._by_entity(state)
+        except _Saturated as exc:
+            logger.warning(
+                "CDC saturated, reconciling realm=%s entity=%s",
+                self.client.realm_id,
+                exc,
+            )
             return self._full_pass()
         except FixError as exc:
             logger.warning(
                 "CDC refused, reconciling realm=%s error=%s", self.client.realm_id, exc
             )
             return self._full_pass()
-        page = SyncPage()
-        for entity, rows in answers.items():
+        return None
+
+    def _by_entity(self, state: Cursor) -> Iterator[SyncPage]:
+        # NOTE: QBO caps a CDC answer at 1,000 objects and does not say which it kept.
+        # We assume the oldest changes come first (what our sandbox does) and move
+        # changedSince up to the newest one returned, one second early so objects
+        # stamped in the same second are not skipped (repeats are harmless upserts).
+        # TODO: confirm the order against a real realm; if QBO kept the newest
+        # instead, this would miss changes and only a reconciliation is safe.
+        while state.entity < len(CDC_ENTITIES):
+            entity = CDC_ENTITIES[state.entity]
+            since = datetime.fromisoformat(state.slide or state.since)
+            rows = self._cdc(since, (entity,))[entity]
+            if len(rows) < CDC_CAP:
+                following = replace(state, entity=state.entity + 1, slide="")
+            else:
+                slide = max(_updated(r) for r in rows) - timedelta(seconds=1)
+                if slide <= since:
+                    raise _Saturated(entity)
+                following = replace(state, slide=slide.isoformat())
+            if following.entity == len(CDC_ENTITIES):
+                yield self._cdc_page({entity: rows}, Cursor("cdc", since=state.target))
+                return
+            yield self._cdc_page({entity: rows}, following)
+            state = following
+
+    def _cdc_page(
+        self, answer: dict[str, list[dict[str, Any]]], following: Cursor
+    ) -> SyncPage:
+        home = self.company().home_currency
+        page = SyncPage(cursor=following.dump(), done=not following.target)
+        for entity, rows in answer.items():
             live = [r for r in rows if r.get("status") != "Deleted"]
             self._add(page, entity, live, home)
             page.deletions += [
@@ -242,47 +289,7 @@ class Syncer:
                 for r in rows
                 if r.get("status") == "Deleted"
             ]
-        page.cursor = Cursor(
-            mode="cdc", since=(started - CDC_OVERLAP).isoformat()
-        ).dump()
-        page.done = True
-        yield page
-        return None
-
-    def _changes(
-        self, since: datetime, entities: tuple[str, ...]
-    ) -> dict[str, list[dict[str, Any]]]:
-        answer = self._cdc(since, entities)
-        if sum(len(rows) for rows in answer.values()) < CDC_CAP:
-            return answer
-        if len(entities) > 1:
-            # A full answer may have cut any entity short: ask one at a time.
-            merged: dict[str, list[dict[str, Any]]] = {}
-            for entity in entities:
-                merged.update(self._changes(since, (entity,)))
-            return merged
-        return {entities[0]: self._slide(since, entities[0], answer[entities[0]])}
-
-    def _slide(
-        self, since: datetime, entity: str, first: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
-        # NOTE: QBO caps a CDC answer at 1,000 objects and does not say which it kept.
-        # We assume the oldest changes come first (what our sandbox does) and move
-        # changedSince up to the newest one returned, one second early so objects
-        # stamped in the same second are not skipped; Ids de-duplicate the overlap.
-        # TODO: confirm the order against a real realm; if QBO keeps the newest
-        # instead, this would miss changes and only a reconciliation is safe.
-        rows = {str(r["Id"]): r for r in first}
-        batch = first
-        while len(batch) >= CDC_CAP:
-            newest = max(_updated(r) for r in batch)
-            window_start = newest - timedelta(seconds=1)
-            if window_start <= since:
-                raise _Saturated(entity)
-            since = window_start
-            batch = self._cdc(since, (entity,))[entity]
-            rows.update((str(r["Id"]), r) for r in batch)
-        return list(rows.values())
+        return page
 
     def _cdc(
         self, since: datetime, entities: tuple[str, ...]

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from connectors.base import RetryError, WaitError
+from connectors.budget import CallBudget, Limits
 from connectors.quickbooks.errors import QuickBooksRetryError, QuickBooksWaitError
 from connectors.sandbox.server import WindowLimiter
 from tests.connectors.quickbooks import factories as f
@@ -79,3 +80,16 @@ def test_a_hung_call_times_out_as_a_retry_error(env):
         connector.company()
     assert time.monotonic() - started < 0.9
     env.sandbox.faults.stall = 0.0
+
+
+def test_our_minute_budget_stops_calls_before_quickbooks_throttles(env, redis):
+    budget = CallBudget(redis, "qbo:tight", Limits(per_minute=3, concurrent=10))
+    connector = env.connector(budget=budget)
+    connector.company()  # two calls
+    connector.client.query("SELECT * FROM Customer")  # the third
+    before = len(env.sandbox.log.entries())
+    with pytest.raises(WaitError) as caught:
+        connector.client.query("SELECT * FROM Customer")
+    assert caught.value.scope == "minute"
+    assert 1 <= caught.value.retry_after <= 60
+    assert len(env.sandbox.log.entries()) == before  # QBO never saw the fourth

@@ -186,6 +186,27 @@ def test_saturated_cdc_slides_its_window_and_loses_nothing(env, clock):
     assert env.api_calls() - before == 1 + 2 + 1 + 2 + 1
 
 
+def test_a_big_cdc_answer_comes_in_pages_that_resume_after_a_kill(env, clock):
+    env.load(Customer=[f.customer(1, "Cool Cars")], Invoice=f.open_invoices(1500))
+    _, cursor = drain(env.connector())
+    for invoice_id in range(1, 1201):
+        clock.advance(timedelta(seconds=2))
+        env.sandbox.pay_invoice(env.realm, str(invoice_id), "100.00")
+
+    stream = env.connector().sync(cursor)
+    first = next(stream)  # the first 1,000 changed invoices
+    stream.close()  # the worker is killed here
+    assert not first.done and len(first.invoices) == 1000
+    before = env.api_calls()
+    rest, final = drain(env.connector(), first.cursor)
+    # Resumed: the rest of the invoices, then Customer, Payment (twice), CreditMemo.
+    cdc = [e for e in env.sandbox.log.entries()[before:] if e.path.endswith("/cdc")]
+    assert len(cdc) == 1 + 1 + 2 + 1
+    paid = {i.ledger_id for p in [first, *rest] for i in p.invoices}
+    assert paid == {str(i) for i in range(1, 1201)}
+    assert rest[-1].done and final["mode"] == "cdc" and not final["target"]
+
+
 def test_history_scope_is_24_months_of_the_company_calendar(env):
     env.load(
         Customer=[f.customer(1, "Cool Cars"), f.customer(2, "Old Mill", Active=False)],
