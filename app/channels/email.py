@@ -26,7 +26,7 @@ from app.channels import unsubscribe
 from app.channels.addresses import NoEmailAddress, clean_recipients
 from app.channels.letters import LetterInput, render_template
 from app.channels.parties import Representative
-from app.channels.text import nfc, slug
+from app.channels.text import nfc, one_line, slug
 from app.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ def compose(letter: LetterInput, kind: EmailKind = "first") -> tuple[str, str]:
         raise ValueError(f"e-mail kind must be first, reminder or final, got {kind!r}")
     text = render_template(f"email_{kind}.txt", letter)
     subject, _, body = text.partition("\n")
-    return nfc(subject), body.strip("\n") + "\n"
+    return one_line(subject), body.strip("\n") + "\n"
 
 
 def message_id(key: str, domain: str) -> str:
@@ -154,11 +154,11 @@ class EmailSender:
         recipients = clean_recipients(email.to)
         msg = EmailMessage(policy=SMTP_POLICY)
         msg["From"] = Address(
-            nfc(email.sender_name) or self.from_name, addr_spec=self.from_address
+            one_line(email.sender_name) or self.from_name, addr_spec=self.from_address
         )
         msg["To"] = [Address(addr_spec=r) for r in recipients]
         msg["Reply-To"] = Address(email.reply_to.name, addr_spec=email.reply_to.email)
-        msg["Subject"] = nfc(email.subject)
+        msg["Subject"] = one_line(email.subject)
         msg["Date"] = format_datetime(clock_mod.now())
         msg["Message-ID"] = message_id(email.key, self.domain)
         https, mailto = unsubscribe.links(
@@ -237,16 +237,16 @@ class EmailSender:
 
 def attachment_filename(filename: str) -> str:
     """An ASCII stand-in for `filename`, for mail clients that ignore RFC 2231."""
-    stem, dot, ext = nfc(filename).rpartition(".")
+    stem, dot, ext = one_line(filename).rpartition(".")
     if not dot:
-        stem, ext = nfc(filename), ""
+        stem, ext = one_line(filename), ""
     plain = slug(stem, 80) or "document"
     return f"{plain}.{slug(ext, 10)}" if ext else plain
 
 
 def _attach(msg: EmailMessage, attachment: Attachment) -> None:
     maintype, _, subtype = attachment.mime_type.partition("/")
-    name = nfc(attachment.filename)
+    name = one_line(attachment.filename)
     # Content-Disposition carries the real name (RFC 2231 encoded when not ASCII);
     # the legacy Content-Type name= carries an ASCII fallback for older clients.
     msg.add_attachment(

@@ -21,7 +21,7 @@ import jinja2
 
 from app.channels.layout import LetterDocument, check_renderable
 from app.channels.parties import Debtor, Letterhead, Representative
-from app.channels.text import format_day, format_money, locale_of, nfc, slug
+from app.channels.text import format_day, format_money, locale_of, one_line, slug
 from app.money import Money
 
 logger = logging.getLogger(__name__)
@@ -219,7 +219,7 @@ def template_context(letter: LetterInput) -> dict[str, object]:
     """The variables every letter and e-mail template can use."""
     sums = [format_money(m, letter.locale) for m in totals(letter.invoices)]
     respond_by = letter.respond_by or letter.as_of + timedelta(days=14)
-    payment_lines = [nfc(line) for line in letter.payment.lines if line.strip()]
+    payment_lines = [one_line(line) for line in letter.payment.lines if line.strip()]
     if letter.payment.pay_url:
         payment_lines.append(f"Pay online: {letter.payment.pay_url}")
     return {
@@ -235,7 +235,7 @@ def template_context(letter: LetterInput) -> dict[str, object]:
         "respond_by": format_day(respond_by, letter.locale),
         "payment_lines": payment_lines,
         "pay_url": letter.payment.pay_url,
-        "numbers": ", ".join(nfc(line.number) for line in letter.invoices),
+        "numbers": ", ".join(one_line(line.number) for line in letter.invoices),
         "rows": [
             {"number": r[0], "due": r[1], "days_late": r[2], "amount": r[3]}
             for r in _rows(letter)
@@ -274,7 +274,7 @@ def _marker(line: str) -> tuple[str, list[str]] | None:
 def _rows(letter: LetterInput) -> list[tuple[str, str, str, str]]:
     return [
         (
-            nfc(line.number),
+            one_line(line.number),
             format_day(line.due_date, letter.locale),
             str(days_late(line, letter.as_of)),
             format_money(line.amount_due, letter.locale),

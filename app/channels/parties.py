@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.channels.text import nfc
+from app.channels.text import one_line
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -22,7 +22,7 @@ class Letterhead:
 
     def __post_init__(self) -> None:
         _require(self.name, "letterhead name")
-        object.__setattr__(self, "name", nfc(self.name))
+        object.__setattr__(self, "name", one_line(self.name))
         object.__setattr__(self, "address_lines", _lines(self.address_lines))
         if self.logo_png is not None and not self.logo_png.startswith(PNG_SIGNATURE):
             raise ValueError(f"letterhead logo for {self.name!r} is not a PNG image")
@@ -40,7 +40,7 @@ class Representative:
     def __post_init__(self) -> None:
         _require(self.name, "representative name")
         _require(self.email, "representative e-mail")
-        object.__setattr__(self, "name", nfc(self.name))
+        object.__setattr__(self, "name", one_line(self.name))
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,8 @@ class Debtor:
 
     def __post_init__(self) -> None:
         _require(self.name, "debtor name")
-        object.__setattr__(self, "name", nfc(self.name))
-        object.__setattr__(self, "contact_name", nfc(self.contact_name))
+        object.__setattr__(self, "name", one_line(self.name))
+        object.__setattr__(self, "contact_name", one_line(self.contact_name))
         object.__setattr__(self, "address_lines", _lines(self.address_lines))
 
 
@@ -64,4 +64,6 @@ def _require(value: str, what: str) -> None:
 
 
 def _lines(lines: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    return tuple(nfc(line) for line in lines if line and line.strip())
+    # An entry holding a whole pasted address becomes one line per line it holds.
+    split = [part for line in lines if line for part in line.splitlines()]
+    return tuple(one_line(part) for part in split if part.strip())

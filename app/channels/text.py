@@ -36,9 +36,23 @@ _ASCII_LETTERS = str.maketrans(
 )
 
 
+# Line and paragraph separators as well as CR, LF and tabs: a ledger's name field
+# sometimes holds a pasted address, which must not break a header or a PDF line.
+_BREAKS = re.compile(r"[\t\n\r\v\f\u0085\u2028\u2029]+")
+_SPACES = re.compile(r" {2,}")
+
+
 def nfc(text: str) -> str:
     """`text` in Unicode NFC: a ledger's decomposed 'Zoe\u0308' becomes 'Zoë'."""
     return unicodedata.normalize("NFC", text or "").strip()
+
+
+def one_line(text: str) -> str:
+    """`text` in NFC on one line, without control characters or runs of spaces."""
+    # No-break spaces stay: babel puts them inside amounts such as "2.000,00 €".
+    flat = _BREAKS.sub(" ", nfc(text))
+    kept = "".join(c for c in flat if unicodedata.category(c) != "Cc")
+    return _SPACES.sub(" ", kept).strip()
 
 
 def ascii_fallback(text: str) -> str:

@@ -393,3 +393,34 @@ def test_logs_in_when_a_user_is_configured() -> None:
     assert {u for _, u, _ in logins} == {b"care"}
     assert len(handler.messages) == 1
     assert caught.value.code == 535
+
+
+def test_a_line_break_in_a_subject_cannot_add_a_header(
+    smtp_server: tuple[FreePortController, RecordingHandler],
+) -> None:
+    controller, handler = smtp_server
+
+    sender_for(controller).send(
+        outbound("ap@tuatara.example", subject="Overdue\r\nBcc: someone@evil.example")
+    )
+
+    msg = received(handler)
+    assert msg["Subject"] == "Overdue Bcc: someone@evil.example"
+    assert msg["Bcc"] is None
+    assert handler.messages[0].rcpt_tos == ["ap@tuatara.example"]
+
+
+def test_a_representative_with_a_non_ascii_name_decodes_back(
+    smtp_server: tuple[FreePortController, RecordingHandler],
+) -> None:
+    controller, handler = smtp_server
+    rep = Representative("Nguyễn Thị Hương", "huong@care.example")
+
+    sender_for(controller).send(outbound("ap@tuatara.example", reply_to=rep))
+
+    reply_to = received(handler)["Reply-To"].addresses[0]
+    assert (reply_to.display_name, reply_to.addr_spec) == (
+        "Nguyễn Thị Hương",
+        "huong@care.example",
+    )
+    assert "=?utf-8?" in raw_header(handler, "Reply-To").lower()

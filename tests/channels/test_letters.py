@@ -315,3 +315,13 @@ def test_any_covered_name_extracts_exactly(name: str) -> None:
     text = pdf_text(render_letter(make_letter(name)))
 
     assert unicodedata.normalize("NFC", name) in text.splitlines()
+
+
+def test_line_breaks_and_control_characters_in_ledger_fields_are_flattened() -> None:
+    debtor = Debtor("Tui Landscaping\r\nLtd\x07", ("12 Queen Street\nAuckland 1010",))
+
+    text = pdf_text(render_letter(make_letter(debtor=debtor)))
+
+    assert debtor.name == "Tui Landscaping Ltd"
+    assert debtor.address_lines == ("12 Queen Street", "Auckland 1010")
+    assert "Tui Landscaping Ltd\n12 Queen Street\nAuckland 1010" in text
