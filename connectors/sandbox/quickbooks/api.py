@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# TODO: reports, PDFs (/<entity>/<id>/pdf), /send and multipart /upload are not
+# served; a client calling them gets a 404.
 BATCH_LIMIT = 30  # python-quickbooks chunks at 30 (batch.py); Intuit's limits page too
 
 

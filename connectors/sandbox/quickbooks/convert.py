@@ -103,6 +103,7 @@ def to_qbo(books: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, list]]
     info, preferences = company_documents(company)
     tz = company.timezone
     names = {c.ledger_id: c.name for c in books.customers}
+    emails = {c.ledger_id: c.emails[0] for c in books.customers if c.emails}
     table = _rate_table(books.invoices, home)
     links: dict[str, list[dict[str, str]]] = defaultdict(list)
     payments = [_payment(p, names, table, home, tz) for p in books.payments]
@@ -129,7 +130,8 @@ def to_qbo(books: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, list]]
         ],
         "Customer": [_customer(c, home, tz) for c in books.customers],
         "Invoice": [
-            _invoice(i, names, links[i.ledger_id], home, tz) for i in books.invoices
+            _invoice(i, names, links[i.ledger_id], home, tz, emails.get(i.customer_id))
+            for i in books.invoices
         ],
         "CreditMemo": [_credit(c, names, tz) for c in books.credits],
         "Payment": payments,
@@ -206,6 +208,7 @@ def _invoice(
     links: list[dict[str, str]],
     home: str,
     tz: str,
+    email: str | None = None,
 ) -> dict[str, Any]:
     if invoice.status == InvoiceStatus.DELETED:
         return {"Id": invoice.ledger_id, "status": "Deleted"}
@@ -254,6 +257,8 @@ def _invoice(
         obj["DueDate"] = invoice.due_date.isoformat()
     if voided:
         obj["PrivateNote"] = "Voided"
+    if email:
+        obj["BillEmail"] = {"Address": email}
     if invoice.currency != home and invoice.exchange_rate is not None:
         rate = invoice.exchange_rate
         obj["ExchangeRate"] = rate

@@ -270,6 +270,11 @@ def parse(text: str) -> Query:
     return _Parser(text).parse()
 
 
+# TODO: QBO refuses a WHERE on a property that is not queryable (QueryValidationError);
+# the sandbox treats an unknown property as absent and returns no rows, so a typo
+# in a client's query shows up as an empty answer rather than a fault.
+
+
 def field_value(obj: dict[str, Any], path: str) -> Any:
     """The value at a dotted path; a reference compares by its `value`."""
     current: Any = obj

@@ -35,6 +35,9 @@ logger = logging.getLogger(__name__)
 
 MINUTE_LIMIT = 500  # per realm (Intuit "Limits and throttles")
 CONCURRENT_LIMIT = 10  # in flight per realm and app
+# TODO: Intuit also caps 10 requests a second per realm and 40 batch calls a minute;
+# neither is enforced, so a client that bursts harmlessly here can still meet 429s
+# from Intuit. (A frozen simulated clock would make a per-second window fire at once.)
 DEFAULT_REDIRECT = "http://127.0.0.1:5000/connect/quickbooks/callback"
 DEFAULT_SCOPE = "com.intuit.quickbooks.accounting"
 

@@ -18,6 +18,8 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
+# TODO: Intuit's 5-year hard expiry of refresh tokens (and its new response field)
+# is not modelled: a grant here lives as long as it is refreshed every 101 days.
 ACCESS_LIFETIME = timedelta(seconds=3600)
 REFRESH_LIFETIME = timedelta(
     days=101

@@ -62,6 +62,10 @@ class Delivery:
     dropped: bool = False
 
 
+# TODO: Intuit gathers changes into one POST per 1, 3 or 5 minutes; the sandbox posts
+# once per write, so a receiver sees more and smaller deliveries than in production.
+
+
 class Notifier:
     """Builds, signs and delivers webhook bodies; retries on the injected clock."""
 
