@@ -200,10 +200,12 @@ class QuickBooksClient:
                 what,
                 err.retry_after,
             )
-        elif isinstance(err, errors.QuickBooksReconnectError) and after_refresh:
-            # A fresh token refused too: the app's access was revoked in QBO.
-            self.store.needs_reconnect("unauthorized after refresh")
-            logger.error("token refused after refresh realm=%s", self.realm_id)
+        elif isinstance(err, errors.QuickBooksReconnectError):
+            # A fresh token refused too (401 after the refresh), or a 403: the app's
+            # access to this realm was revoked in QBO.
+            reason = "unauthorized after refresh" if after_refresh else "forbidden"
+            self.store.needs_reconnect(reason)
+            logger.error("access refused realm=%s reason=%s", self.realm_id, reason)
         else:
             logger.warning(
                 "call failed realm=%s call=%s error=%s",

@@ -101,6 +101,9 @@ def _classify_fault(exc: qbx.QuickbooksException) -> LedgerError:
         return QuickBooksReconnectError(text, status=401)
     if code == STALE_OBJECT:
         return QuickBooksStaleError(text, status=400)
+    if "status code '403'" in (exc.message or ""):
+        # 3100 ApplicationAuthorizationFailed: the app lost its access to this realm.
+        return QuickBooksReconnectError(text, status=403)
     if isinstance(exc, qbx.SevereException) or _is_5xx(exc):
         return QuickBooksRetryError(text, status=503)
     return QuickBooksFixError(text, status=400)

@@ -93,3 +93,17 @@ def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(env, cloc
     assert env.store.reconnect_marks() == 0
     refused = [e for e in env.sandbox.log.entries() if e.status in (400, 401)]
     assert refused == []
+
+
+def test_a_token_for_another_company_is_forbidden_and_marks_reconnect(env):
+    other = env.sandbox.add_company(
+        {"CompanyName": "Other Books"}, realm_id="4620816365"
+    )
+    issued = env.sandbox.issue_tokens(other)
+    stored = env.store.load()
+    stored.access_token = issued["access_token"]
+    env.store.save(stored)
+    with pytest.raises(ReconnectError):
+        env.connector().company()
+    assert env.store.reconnect_reason() == "forbidden"
+    assert grants(env) == 0  # a 403 is not a refresh matter

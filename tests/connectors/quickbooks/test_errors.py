@@ -73,6 +73,12 @@ def test_401_is_recognised_for_the_one_refresh():
     assert isinstance(errors.classify(exc), errors.QuickBooksReconnectError)
 
 
+def test_403_application_authorization_failed_means_reconnect():
+    message = 'Error returned with status code \'403\': {"fault": {"code": "3100"}}'
+    err = errors.classify(qbx.QuickbooksException(message, 10000))
+    assert isinstance(err, errors.QuickBooksReconnectError) and err.status == 403
+
+
 def test_invalid_grant_on_the_token_endpoint_means_reconnect():
     exc = AuthClientError(FakeResponse(400, b'{"error":"invalid_grant"}'))
     assert errors.is_invalid_grant(exc)
