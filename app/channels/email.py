@@ -144,8 +144,8 @@ class EmailSender:
             base_url=settings.base_url,
             user=settings.smtp_user,
             password=settings.smtp_password,
-            # TODO: a SMTP_STARTTLS setting; until then a relay that needs TLS on
-            # port 587 is reached only through a local relay on 25.
+            # TODO: an SMTP_TLS setting; STARTTLS is assumed on 587 only, and implicit
+            # TLS (465) is not supported, so such a relay needs a local relay on 25.
             starttls=settings.smtp_port == 587,
         )
 

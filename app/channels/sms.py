@@ -291,6 +291,9 @@ def verify_signature(
     auth_token: str, url: str, form: Mapping[str, str], signature: str
 ) -> bool:
     """True when `signature` (X-Twilio-Signature) signs this URL and form."""
+    # NOTE: `url` must be the URL Twilio called, as configured in the console (the
+    # public https one), not what a proxy forwarded; behind a proxy, rebuild it from
+    # the configured base URL or every genuine request fails the check.
     if not signature:
         return False
     return bool(RequestValidator(auth_token).validate(url, dict(form), signature))

@@ -298,3 +298,13 @@ def test_find_sent_matches_within_the_same_second(
     found = sender_for(twilio_sandbox).find_sent(text(), since=since)
 
     assert found is not None and found.sid == sent.sid
+
+
+def test_twilio_429_is_a_retry(twilio_sandbox: TwilioSandbox) -> None:
+    twilio_sandbox.throttled = True
+
+    with pytest.raises(SmsRetryError, match="429"):
+        sender_for(twilio_sandbox).send(text())
+
+    twilio_sandbox.throttled = False
+    assert sender_for(twilio_sandbox).send(text()).status == "queued"

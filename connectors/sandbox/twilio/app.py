@@ -37,6 +37,8 @@ def create_app(sandbox: TwilioSandbox) -> Flask:
 
     @app.post(f"{BASE}/Messages.json")
     def create_message(account_sid: str) -> tuple[Response, int] | Response:
+        if sandbox.throttled:
+            return error(429, 20429, "Too Many Requests")
         form = request.form
         to, sender, body = (
             form.get("To", ""),

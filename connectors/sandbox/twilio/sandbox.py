@@ -107,6 +107,7 @@ class TwilioSandbox:
         self.messages: dict[str, SandboxMessage] = {}
         self.opted_out: set[tuple[str, str]] = set()  # (debtor number, our number)
         self.faults = Faults(seed=seed)
+        self.throttled = False  # answer sends with 429 / 20429, as a full queue does
         self.log = RequestLog()
         self._random = random.Random(seed)
         self._lock = threading.Lock()
