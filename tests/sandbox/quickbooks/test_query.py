@@ -166,3 +166,71 @@ def test_docnumbers_stay_text(sandbox, company) -> None:
     body = run_query(realm, "SELECT * FROM Invoice WHERE DocNumber = '02001'")
 
     assert body["QueryResponse"] == {}
+
+
+def test_utf8_names_match_through_the_sdk(sandbox, company, connect) -> None:
+    from quickbooks.objects.customer import Customer
+
+    sandbox.load(
+        company,
+        {"Customer": [{"Id": "70", "DisplayName": "Zoë Ørsted-Łukasiewicz"}]},
+        notify=False,
+    )
+    qb = connect(company)
+
+    found = Customer.filter(DisplayName="Zoë Ørsted-Łukasiewicz", qb=qb)
+
+    assert [c.Id for c in found] == ["70"]
+
+
+def test_body_that_is_not_utf8_is_refused(sandbox, company, server) -> None:
+    token = sandbox.issue_tokens(company)["access_token"]
+
+    answer = requests.post(
+        f"{server.url}/v3/company/{company}/query",
+        data="SELECT * FROM Customer WHERE DisplayName = 'Zoë'".encode("latin-1"),
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/text",
+        },
+        timeout=5,
+    )
+
+    assert answer.status_code == 400
+    assert answer.json()["Fault"]["Error"][0]["code"] == "500"
+
+
+def test_company_info_preferences_and_items_through_the_sdk(
+    sandbox, company, connect
+) -> None:
+    from quickbooks.objects.company_info import CompanyInfo
+    from quickbooks.objects.item import Item
+    from quickbooks.objects.preferences import Preferences
+
+    qb = connect(company)
+
+    info = CompanyInfo.all(qb=qb)[0]
+    by_realm = CompanyInfo.get(company, qb=qb)
+    items = Item.all(qb=qb)  # sends SELECT *, Sku FROM Item
+    prefs = Preferences.get(qb=qb)
+
+    assert info.CompanyName == by_realm.CompanyName == "Harbour Joinery"
+    assert info.DefaultTimeZone == "America/Los_Angeles"
+    assert [i.Name for i in items] == ["Services"]
+    assert prefs.CurrencyPrefs.HomeCurrency.value == "USD"
+
+
+def test_exchange_rate_needs_a_multicurrency_company(sandbox, company, server) -> None:
+    token = sandbox.issue_tokens(company)["access_token"]
+
+    answer = requests.get(
+        f"{server.url}/v3/company/{company}/exchangerate",
+        params={"sourcecurrencycode": "EUR", "asofdate": "2025-05-06"},
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        timeout=5,
+    )
+
+    assert answer.status_code == 400
+    assert (
+        "Multicurrency is not enabled" in answer.json()["Fault"]["Error"][0]["Detail"]
+    )
