@@ -50,6 +50,10 @@ class QuickBooksFixError(FixError):
     """QBO refused the request as wrong (validation, 6xxx, 610): do not retry."""
 
 
+class QuickBooksNotFoundError(QuickBooksFixError):
+    """Fault 610: the object is gone (deleted in QBO, or never existed)."""
+
+
 def is_unauthorized(exc: BaseException) -> bool:
     """True for the 401 python-quickbooks raises for an expired or revoked token."""
     return isinstance(exc, qbx.AuthorizationException) and exc.error_code == 401
@@ -99,6 +103,8 @@ def _classify_fault(exc: qbx.QuickbooksException) -> LedgerError:
     if isinstance(exc, qbx.AuthorizationException):
         # Fault 100/120/3200 after the one refresh the client allows: the grant is gone.
         return QuickBooksReconnectError(text, status=401)
+    if isinstance(exc, qbx.ObjectNotFoundException):
+        return QuickBooksNotFoundError(text, status=404)
     if code == STALE_OBJECT:
         return QuickBooksStaleError(text, status=400)
     if "status code '403'" in (exc.message or ""):

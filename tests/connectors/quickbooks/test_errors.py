@@ -34,6 +34,12 @@ def test_xml_429_waits_sixty_seconds():
     assert err.retry_after == 60.0 and err.scope == "minute"
 
 
+def test_object_not_found_is_a_fix_error_callers_can_tell_apart():
+    err = errors.classify(qbx.ObjectNotFoundException("Object Not Found", 610))
+    assert isinstance(err, errors.QuickBooksNotFoundError)
+    assert isinstance(err, base.FixError)
+
+
 def test_stale_sync_token_is_re_read_and_retry():
     err = errors.classify(qbx.QuickbooksException("Stale Object Error", 5010, "x"))
     assert isinstance(err, errors.QuickBooksStaleError)

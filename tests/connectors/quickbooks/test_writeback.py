@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from connectors.base import FeeBill, FixError, StaleError
+from connectors.quickbooks.errors import QuickBooksNotFoundError
 from tests.connectors.quickbooks import factories as f
 
 
@@ -316,3 +317,10 @@ def test_customer_lookups_escape_apostrophes(env):
     assert ids("Test' STARTPOSITION '1") == ["60"]
     assert ids("O'Brien", prefix=True) == ["59"]
     assert all(e.status == 200 for e in env.sandbox.log.entries())
+
+
+def test_fresh_read_of_a_deleted_invoice_says_it_is_gone(env):
+    env.load(Customer=[f.customer(1, "Cool Cars")], Invoice=[f.invoice(5, 1, "9.00")])
+    env.load(Invoice=[{"Id": "5", "status": "Deleted"}])
+    with pytest.raises(QuickBooksNotFoundError):
+        env.connector().fresh_read("5")
