@@ -193,3 +193,31 @@ def test_foreign_cursor_is_refused(connector):
 
     with pytest.raises(XeroFixError):
         list(connector.sync({"mode": "cdc", "changedSince": "x"}))
+
+
+def test_invoice_paid_during_a_full_pull_does_not_hide_another(
+    connector, sandbox, tenant, clock
+):
+    # Paging a filtered list that shrinks mid-pull shifts every later invoice back
+    # one place; without a re-read, the first invoice of page 2 would be skipped and
+    # a full reconciliation would take it for deleted.
+    sandbox.load(
+        tenant,
+        {
+            "Contacts": [f.contact(1)],
+            "Invoices": [f.invoice(n, 1) for n in range(1, 2501)],
+        },
+    )
+    clock.advance(timedelta(minutes=5))
+    pages = connector.sync(None)
+    seen = []
+    for page in pages:
+        seen.append(page)
+        if len(seen) == 2:  # contacts, then open invoices page 1
+            sandbox.pay_invoice(tenant, f.invoice_id(5), "100.00", date(2025, 5, 1))
+    invoices = {i.ledger_id: i for p in seen for i in p.invoices}
+    assert len(invoices) == 2500
+    assert invoices[f.invoice_id(5)].status is InvoiceStatus.PAID
+    assert f.invoice_id(1001) in invoices
+    open_calls = [e for e in sandbox.log.entries() if "Statuses=AUTHORISED" in e.query]
+    assert len(open_calls) == 3 + 3  # the shrunken list is read once more
