@@ -195,6 +195,8 @@ def _refer(ids: list[int], why: str) -> list[ReferralCase]:
 @requires(*EVERYONE)
 def deep_link(ledger: str, external_id: str, ledger_invoice_id: str) -> Response | str:
     """From the ledger's invoice screen: show the invoice, refer it on POST."""
+    if request.method == "POST" and not _can_refer():
+        abort(403)
     connection = (
         scoped(db(), LedgerConnection, creditor_id())
         .where(
@@ -217,8 +219,6 @@ def deep_link(ledger: str, external_id: str, ledger_invoice_id: str) -> Response
         abort(404)
     if request.method == "GET":
         return _detail(invoice, deep_link=request.path)
-    if not _can_refer():
-        abort(403)
     touched = _refer([invoice.id], f"referred from the {ledger} invoice screen")
     if touched:
         return redirect(url_for("cases.show", case_id=touched[0].id))
