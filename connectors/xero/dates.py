@@ -63,12 +63,13 @@ def optional_instant(value: str | None) -> datetime | None:
 
 
 def if_modified_since(instant: datetime) -> datetime:
-    """The If-Modified-Since value for an instant: UTC, whole seconds."""
+    """The If-Modified-Since value for an instant: UTC wall time, whole seconds."""
     if instant.tzinfo is None:
         raise ValueError("If-Modified-Since needs an aware datetime")
-    # The SDK writes the header with isoformat(); an aware UTC datetime gives
-    # `2025-05-01T12:00:00+00:00`, the ISO UTC form Xero asks for.
-    return instant.astimezone(UTC).replace(microsecond=0)
+    # NOTE: Xero documents the header as a UTC timestamp `yyyy-mm-ddThh:mm:ss` (not
+    # an RFC 1123 date; pyxero#261). The SDK writes it with isoformat(), so a naive
+    # UTC datetime gives exactly that form.
+    return instant.astimezone(UTC).replace(microsecond=0, tzinfo=None)
 
 
 def where_date(day: date) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -60,7 +61,9 @@ def test_instant_keeps_milliseconds_in_utc() -> None:
 
 def test_if_modified_since_is_whole_seconds_utc() -> None:
     instant = datetime(2025, 5, 1, 12, 0, 7, 999000, tzinfo=UTC)
-    assert if_modified_since(instant).isoformat() == "2025-05-01T12:00:07+00:00"
+    assert if_modified_since(instant).isoformat() == "2025-05-01T12:00:07"
+    nzst = instant.astimezone(ZoneInfo("Pacific/Auckland"))
+    assert if_modified_since(nzst).isoformat() == "2025-05-01T12:00:07"
 
 
 def test_if_modified_since_refuses_naive() -> None:
