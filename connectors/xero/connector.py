@@ -2,7 +2,19 @@
 
 Accounting API 2.0 through xero-python 15.x. Reads go through `sync.pages`, writes
 through `writeback`, and every request through `XeroClient.call` (budget, tokens,
-errors), so `calls` counts each request the connector sent.
+errors), so `calls` counts each request the connector sent. Use::
+
+    connector = XeroConnector(settings.xero, store, redis, tenant_id)
+    for page in connector.sync(saved_cursor):   # None: a full pull
+        upsert(page); save(page.cursor)         # page.full: unseen ids are gone
+    connector.sync({"mode": "full"})            # a reconciliation on demand
+
+One connector per worker thread: the client remembers the token of the call in
+flight. Errors are connectors.xero.errors (Reconnect/Wait/Retry/Fix).
+
+TODO: fresh_read costs five calls (invoice, contact, and the customer's credit
+notes, overpayments and prepayments) out of the tenant's 60 a minute; a sweep of
+many invoices should use the mirror and fresh-read only what it is about to send.
 """
 
 from __future__ import annotations
