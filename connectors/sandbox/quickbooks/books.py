@@ -309,15 +309,16 @@ def _exchange_rate(realm: Realm, obj: dict[str, Any], currency: str) -> Decimal 
         obj.pop("ExchangeRate", None)
         return None
     given = obj.get("ExchangeRate")
-    if given not in (None, "", 0, Decimal(0)):
-        rate = Decimal(str(given))
-    else:
-        rate = realm.rate(currency, date.fromisoformat(obj["TxnDate"]))
-        if rate is None:
-            raise wire.business(
-                f"No exchange rate for {currency} on {obj['TxnDate']};"
-                " send ExchangeRate"
-            )
+    found = (
+        Decimal(str(given))
+        if given not in (None, "", 0, Decimal(0))
+        else realm.rate(currency, date.fromisoformat(obj["TxnDate"]))
+    )
+    if found is None:
+        raise wire.business(
+            f"No exchange rate for {currency} on {obj['TxnDate']}; send ExchangeRate"
+        )
+    rate = found
     obj["ExchangeRate"] = rate
     return rate
 

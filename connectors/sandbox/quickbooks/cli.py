@@ -7,6 +7,7 @@ import logging
 import threading
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -194,7 +195,7 @@ def _generate(sandbox: QuickBooksSandbox, seed: int, invoices: int, day: date) -
     sandbox.load_generated(books)
 
 
-def _from_file(path: Path, kwargs: dict[str, object]) -> QuickBooksSandbox:
+def _from_file(path: Path, kwargs: dict[str, Any]) -> QuickBooksSandbox:
     data = wire.loads(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise click.BadParameter(

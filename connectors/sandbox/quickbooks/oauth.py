@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import jwt
 from flask import Blueprint, Response, g, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from connectors.sandbox.quickbooks.tokens import (
     ACCESS_LIFETIME,
@@ -74,7 +75,7 @@ def blueprint(sandbox: QuickBooksSandbox) -> Blueprint:
         return _json(discovery(request.host_url.rstrip("/")))
 
     @bp.get(AUTHORIZE_PATH)
-    def authorize() -> Response:
+    def authorize() -> BaseResponse:
         args = request.args
         if args.get("client_id") != sandbox.client_id:
             return _json({"error": "invalid_client"}, 400)
@@ -166,7 +167,7 @@ def blueprint(sandbox: QuickBooksSandbox) -> Blueprint:
     return bp
 
 
-def _redirect(uri: str, **params: str | None) -> Response:
+def _redirect(uri: str, **params: str | None) -> BaseResponse:
     clean = {k: v for k, v in params.items() if v}
     return redirect(uri + "?" + urlencode(clean), code=302)
 

@@ -88,7 +88,7 @@ def tokenize(text: str) -> list[Token]:
             break
         match = _TOKEN.match(text, position)
         if match is None or match.lastgroup == "bad":
-            column = (match.start(match.lastgroup) if match else position) + 1
+            column = (match.start("bad") if match else position) + 1
             snippet = text[column - 1 : column + 10]
             raise parser_error(
                 f'Encountered " "{snippet}" "" at line 1, column {column}.'
