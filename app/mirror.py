@@ -78,7 +78,9 @@ def apply_page(
     if page.full and connection.full_sync_started_at is None:
         connection.full_sync_started_at = now
 
-    mirror = _Mirror(session, connection, creditor.home_currency, now, result)
+    mirror = _Mirror(
+        session, connection, creditor.home_currency, now, result, full=page.full
+    )
     mirror.customers(page.customers)
     mirror.ensure_debtors(
         [i.customer_id for i in page.invoices]
@@ -142,8 +144,10 @@ class _Mirror:
         home_currency: str,
         now: datetime,
         result: MirrorResult,
+        full: bool = False,
     ) -> None:
         self.session = session
+        self.full = full
         self.connection = connection
         self.creditor_id = connection.creditor_id
         self.home_currency = home_currency
@@ -187,7 +191,10 @@ class _Mirror:
             existing[ledger_id] = row
             self.result.inserted[entity] += 1
             return None, row
-        row.seen_at = self.now  # type: ignore[attr-defined]
+        if self.full:
+            # Only full pulls are reconciled; stamping every incremental page would
+            # turn each unchanged row of a replayed page into an UPDATE.
+            row.seen_at = self.now  # type: ignore[attr-defined]
         held = row.last_modified  # type: ignore[attr-defined]
         if held is not None and modified is not None and modified < held:
             # An older copy (a slow webhook fetch, a replayed page): keep the newer.
@@ -446,7 +453,6 @@ class _Mirror:
             model = _DELETABLE[entity]
             rows = self.load(model, ledger_ids)
             for row in rows.values():
-                row.seen_at = self.now  # type: ignore[attr-defined]
                 if _mark_deleted(self.session, row):
                     self.result.deleted[entity] += 1
                     if isinstance(row, Invoice):

@@ -523,3 +523,28 @@ def test_a_full_pull_without_reconciling_leaves_absent_invoices_alone(
     assert not result.reconciled
     assert [i.status for i in _rows(session, Invoice)] == ["open", "open"]
     assert conn.last_full_sync_at == datetime(2025, 5, 2, 12, 0, tzinfo=UTC)
+
+
+def test_replaying_an_incremental_page_writes_nothing(
+    session: Session,
+    conn,
+    engine: sa.Engine,  # type: ignore[no-untyped-def]
+) -> None:
+    page = SyncPage(
+        customers=[_customer()], invoices=[_invoice(str(n)) for n in range(50)]
+    )
+    mirror.apply_page(session, conn, page)
+    session.flush()
+    writes: list[str] = []
+
+    def count_writes(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE")):
+            writes.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count_writes)
+    try:
+        mirror.apply_page(session, conn, page)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count_writes)
+    # Only the connection's own progress row changes; no mirror row is rewritten.
+    assert [w.split()[1] for w in writes] == ["ledger_connections"]
