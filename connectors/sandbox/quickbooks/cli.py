@@ -15,6 +15,7 @@ from app import clock as clock_mod
 from app import config
 from app.clock import Clock
 from connectors.sandbox.quickbooks import wire
+from connectors.sandbox.quickbooks.documents import flatten
 from connectors.sandbox.quickbooks.sandbox import DEFAULT_REDIRECT, QuickBooksSandbox
 
 logger = logging.getLogger(__name__)
@@ -45,8 +46,9 @@ logger = logging.getLogger(__name__)
     "load_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help='Load a company from a JSON file: {"realm_id": .., "CompanyInfo": {..},'
-    ' "Invoice": [..], ...} in QBO\'s own JSON, or a `dump()` file. Default: none'
+    help="Load a company from a JSON file in QBO's own JSON: entity lists, or API"
+    " answers saved as they came (query, read, CDC, batch; several under"
+    ' "responses"), with an optional "realm_id"; or a dump() file. Default: none'
     " (use the generator).",
 )
 @click.option(
@@ -203,10 +205,13 @@ def _from_file(path: Path, kwargs: dict[str, Any]) -> QuickBooksSandbox:
         )
     if "realms" in data:
         return QuickBooksSandbox.restore(data, **kwargs)
-    sandbox = QuickBooksSandbox(**kwargs)  # type: ignore[arg-type]
-    info = data.pop("CompanyInfo", {"CompanyName": "Loaded Company"})
-    preferences = data.pop("Preferences", None)
-    realm_id = data.pop("realm_id", None)
-    realm_id = sandbox.add_company(info, preferences, realm_id)
-    sandbox.load(realm_id, data, notify=False)
+    sandbox = QuickBooksSandbox(**kwargs)
+    try:
+        objects = flatten(data)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--load") from exc
+    info = (objects.pop("CompanyInfo", None) or [{"CompanyName": "Loaded Company"}])[0]
+    preferences = (objects.pop("Preferences", None) or [None])[0]
+    realm_id = sandbox.add_company(info, preferences, data.get("realm_id"))
+    sandbox.load(realm_id, objects, notify=False)
     return sandbox

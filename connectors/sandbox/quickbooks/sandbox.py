@@ -18,6 +18,7 @@ from app import clock as clock_mod
 from app.clock import Clock
 from connectors.sandbox.quickbooks import api, books, oauth, wire
 from connectors.sandbox.quickbooks.convert import default_chart, to_qbo
+from connectors.sandbox.quickbooks.documents import flatten
 from connectors.sandbox.quickbooks.state import Change, Realm
 from connectors.sandbox.quickbooks.tokens import Grant, TokenAuthority
 from connectors.sandbox.quickbooks.webhooks import Notifier
@@ -160,12 +161,14 @@ class QuickBooksSandbox:
     def load(
         self,
         realm_id: str,
-        data: dict[str, list[dict[str, Any]]],
+        data: dict[str, Any],
         notify: bool = True,
         *,
         owned: bool = False,
     ) -> list[Change]:
         """Put objects in QBO's JSON into a company, replacing by Id.
+
+        `data` is `{entity: [objects]}` or API answers as saved (see `documents`).
 
         `{"Id": .., "status": "Deleted"}` deletes; "ExchangeRate" entries
         (SourceCurrencyCode, Rate, AsOfDate) fill the rate table. Each change is sent
@@ -175,7 +178,7 @@ class QuickBooksSandbox:
         realm = self.realm(realm_id)
         changes: list[Change] = []
         with realm.lock:
-            for entity, objects in data.items():
+            for entity, objects in flatten(data).items():
                 for raw in objects:
                     change = self._load_one(
                         realm, entity, raw if owned else _exact(raw)

@@ -183,3 +183,66 @@ def test_cli_serves_a_generated_company_the_sdk_can_read(tmp_path) -> None:
     assert first["api_base"] == f"http://127.0.0.1:{port}/v3"
     assert 50 <= count <= 60  # deleted invoices are not counted
     assert len(feed.Invoice) > 0  # the sandbox's clock starts at --today
+
+
+def test_saved_api_answers_load_as_a_support_case(tmp_path, clock) -> None:
+    saved = {
+        "realm_id": "9130354426181920",
+        "responses": [
+            {
+                "QueryResponse": {
+                    "CompanyInfo": [{"Id": "1", "CompanyName": "Case 4411 Ltd"}]
+                },
+                "time": "2025-05-01T05:00:00.000-07:00",
+            },
+            {
+                "QueryResponse": {
+                    "Customer": [
+                        {"Id": "64", "DisplayName": "Delgado-Whitfield Events"}
+                    ],
+                    "startPosition": 1,
+                    "maxResults": 1,
+                }
+            },
+            {
+                "Invoice": {
+                    "Id": "1780",
+                    "CustomerRef": {"value": "64"},
+                    "TotalAmt": 100.0,
+                    "Balance": 100.0,
+                    "DueDate": "2025-03-02",
+                },
+                "time": "2025-05-01T05:00:00.000-07:00",
+            },
+            {
+                "CDCResponse": [
+                    {
+                        "QueryResponse": [
+                            {"Invoice": [{"Id": "1779", "status": "Deleted"}]},
+                            {},
+                        ]
+                    }
+                ]
+            },
+        ],
+    }
+    path = tmp_path / "case-4411.json"
+    path.write_text(json.dumps(saved))
+
+    sandbox = _from_file(path, {"clock": clock})
+
+    realm = sandbox.realm("9130354426181920")
+    assert realm.company_info["CompanyName"] == "Case 4411 Ltd"
+    assert sandbox.get(realm.realm_id, "Invoice", "1780")["Balance"] == Decimal("100.0")
+    assert sandbox.get(realm.realm_id, "Customer", "64") is not None
+    assert realm.tombstones["Invoice"]["1779"]["status"] == "Deleted"
+
+
+def test_a_file_that_is_not_qbo_json_is_a_clear_error(tmp_path) -> None:
+    import click
+
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"Invoice": "not objects"}))
+
+    with pytest.raises(click.BadParameter, match="not QBO objects"):
+        _from_file(path, {})
