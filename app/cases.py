@@ -264,6 +264,9 @@ def _check_referable(creditor: Creditor, debtor: Debtor, invoice: Invoice) -> No
         )
 
 
+# TODO: a foreign-currency invoice is valued at the ledger's rate when it was last
+# synced; with no home amount or rate it cannot be referred at all (CaseError),
+# where a day rate from a rates service would let it through.
 def home_amount(invoice: Invoice, home_currency: str) -> Decimal:
     """What `invoice` still owes in the home currency, at the ledger's own rate."""
     if invoice.currency == home_currency:

@@ -249,6 +249,8 @@ class _Mirror:
         for ledger_id in sorted(wanted - set(self.debtors)):
             # The invoice names a customer whose record has not arrived yet; its own
             # page fills this row in.
+            # TODO: a placeholder whose customer never arrives keeps the name
+            # "Customer <id>" on letters and screens; the sync could fetch it by id.
             debtor = Debtor(
                 creditor_id=self.creditor_id,
                 connection_id=self.connection.id,

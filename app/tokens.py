@@ -30,7 +30,12 @@ STATE_LIFETIME = timedelta(minutes=10)
 
 
 class DbTokenStore:
-    """The TokenStore of one ledger connection, backed by the database and Redis."""
+    """The TokenStore of one ledger connection, backed by the database and Redis.
+
+    NOTE: `save` writes in a session of its own. On SQLite a caller that holds an
+    open write transaction while a connector refreshes would make that write wait
+    for the busy timeout and fail, so jobs call ledgers outside write transactions.
+    """
 
     def __init__(
         self,

@@ -14,6 +14,11 @@ from app.models.base import Base, UtcDateTime
 class AuditEntry(Base):
     """One recorded action; never updated or deleted (see app.audit)."""
 
+    # TODO: append-only means a debtor's erasure request cannot remove personal
+    # data written into `why`/`detail`; callers keep ids there, not names, until a
+    # redaction path (an audited tombstone) exists. creditor_id is RESTRICT, so a
+    # creditor with history cannot be deleted either, by design.
+
     __tablename__ = "audit_log"
     __table_args__ = (
         sa.Index("ix_audit_log_creditor_at", "creditor_id", "at"),

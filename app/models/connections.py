@@ -61,6 +61,9 @@ class LedgerConnection(Timestamps, Base):
 class OAuthState(Base):
     """An authorization request in flight: used once, within its lifetime."""
 
+    # TODO: nothing prunes used and expired states; the table grows by one small
+    # row per connect attempt until a periodic job deletes those older than a day.
+
     __tablename__ = "oauth_states"
     __table_args__ = (sa.CheckConstraint(check_in("ledger", LEDGERS), name="ledger"),)
 
@@ -83,6 +86,9 @@ class OAuthState(Base):
 
 class WebhookDelivery(Base):
     """A webhook delivery seen once; a redelivery with the same key is a no-op."""
+
+    # TODO: processed deliveries are kept forever; a retention job (say 30 days,
+    # longer than any ledger's redelivery window) would bound the table.
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (sa.CheckConstraint(check_in("ledger", LEDGERS), name="ledger"),)
