@@ -60,6 +60,7 @@ class Delivery:
     statuses: list[int | str] = field(default_factory=list)
     delivered: bool = False
     dropped: bool = False
+    sending: bool = False  # an attempt is under way (thread or deliver_pending)
 
 
 # TODO: Intuit gathers changes into one POST per 1, 3 or 5 minutes; the sandbox posts
@@ -158,9 +159,17 @@ class Notifier:
             due = [
                 d
                 for d in self.deliveries
-                if not d.delivered and not d.dropped and d.due <= self.now()
+                if not (d.delivered or d.dropped or d.sending) and d.due <= self.now()
             ]
-        return sum(1 for delivery in due if self._attempt(delivery))
+            for delivery in due:
+                delivery.sending = True
+        delivered = 0
+        for delivery in due:
+            try:
+                delivered += self._attempt(delivery)
+            finally:
+                delivery.sending = False
+        return delivered
 
     def pending(self) -> list[Delivery]:
         with self._lock:

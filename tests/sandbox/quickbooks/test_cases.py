@@ -121,6 +121,7 @@ def test_c10_past_the_end_is_an_empty_query_response(sandbox, connect, server) -
     )
 
 
+@pytest.mark.slow
 def test_sdk_lists_10000_generated_invoices_page_by_page(sandbox, connect) -> None:
     books = generate(
         seed=3, invoices=10_000, today=date(2025, 5, 1), ledger=Ledger.QUICKBOOKS
