@@ -139,6 +139,13 @@ class XeroClient:
     ) -> None:
         if not tenant_id:
             raise ValueError("a Xero client needs the tenant id it speaks for")
+        missing = [
+            name
+            for name in ("client_id", "client_secret", "token_url", "api_base")
+            if not getattr(app, name)
+        ]
+        if missing:
+            raise ValueError(f"the Xero app settings lack {', '.join(missing)}")
         self.app = app
         self.tenant_id = tenant_id
         self.calls = 0

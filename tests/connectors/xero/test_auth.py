@@ -212,3 +212,14 @@ def test_c02_killed_after_refresh_before_save(shared, redis, redis_url) -> None:
     assert store.alerts() == 1
     assert store.reconnect_reason() == "invalid_grant"
     assert box.log.count("/api.xro/2.0/") == 0
+
+
+def test_incomplete_settings_are_refused(xero_app, store, redis, tenant) -> None:
+    from dataclasses import replace
+
+    with pytest.raises(ValueError, match="client_secret, token_url"):
+        XeroConnector(
+            replace(xero_app, client_secret="", token_url=""), store, redis, tenant
+        )
+    with pytest.raises(ValueError, match="tenant"):
+        XeroConnector(xero_app, store, redis, "")
