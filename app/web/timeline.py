@@ -73,7 +73,10 @@ def events(session: Session, case: ReferralCase) -> list[Event]:
     found += _plans(session, case)
     found += _payments(session, case)
     found += _fees(session, case)
-    found.sort(key=lambda e: e.at, reverse=True)
+    # Newest first; events of the same instant keep the order they happened in,
+    # reversed with the rest (the audit log's id order breaks the tie).
+    order = {id(e): n for n, e in enumerate(found)}
+    found.sort(key=lambda e: (e.at, order[id(e)]), reverse=True)
     return found
 
 
