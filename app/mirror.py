@@ -34,6 +34,7 @@ from app.models import (
     Payment,
     PaymentApplication,
 )
+from app.money import quantize
 from connectors import records
 
 logger = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ def apply_page(
     mirror.credits(page.credits)
     mirror.link_applications([i.ledger_id for i in page.invoices])
     mirror.deletions(page.deletions)
+    mirror.debtor_history({mirror.debtors[i.customer_id].id for i in page.invoices})
 
     connection.sync_cursor = dict(page.cursor)
     connection.sync_progress = _progress(connection.sync_progress, page, page.full)
@@ -441,6 +443,54 @@ class _Mirror:
                 )
                 for app in self.session.scalars(statement):
                     app.invoice_id = ids[app.invoice_ledger_id]
+
+    def debtor_history(self, debtor_ids: set[int]) -> None:
+        """Recompute first invoice date and lifetime revenue of `debtor_ids`.
+
+        Lifetime revenue is the total of the debtor's open and paid invoices held in
+        the mirror, in the home currency (foreign invoices at their ledger rate).
+        """
+        if not debtor_ids:
+            return
+        home = self.home_currency
+        revenue: dict[int, Decimal] = {}
+        first: dict[int, Any] = {}
+        for chunk in _chunks(sorted(debtor_ids)):
+            billed = (
+                Invoice.debtor_id.in_(chunk),
+                Invoice.status.in_(("open", "paid")),
+            )
+            grouped = sa.select(
+                Invoice.debtor_id,
+                sa.func.sum(Invoice.total),
+                sa.func.min(Invoice.issue_date),
+            ).where(*billed, Invoice.currency == home)
+            for debtor_id, total, earliest in self.session.execute(
+                grouped.group_by(Invoice.debtor_id)
+            ):
+                revenue[debtor_id] = total or Decimal(0)
+                first[debtor_id] = earliest
+            foreign = sa.select(
+                Invoice.debtor_id,
+                Invoice.total,
+                Invoice.exchange_rate,
+                Invoice.issue_date,
+            ).where(*billed, Invoice.currency != home)
+            for debtor_id, total, rate, issued in self.session.execute(foreign):
+                # TODO: a foreign invoice without a rate adds nothing to revenue.
+                if rate is not None:
+                    revenue[debtor_id] = revenue.get(debtor_id, Decimal(0)) + quantize(
+                        total * rate, home
+                    )
+                if issued is not None and (
+                    first.get(debtor_id) is None or issued < first[debtor_id]
+                ):
+                    first[debtor_id] = issued
+        for debtor in self.debtors.values():
+            if debtor.id in debtor_ids:
+                debtor.lifetime_revenue = revenue.get(debtor.id, Decimal(0))
+                debtor.lifetime_revenue_currency = home
+                debtor.first_invoice_date = first.get(debtor.id)
 
     def deletions(self, deletions: Sequence[records.Deletion]) -> None:
         by_entity: dict[str, list[str]] = {}

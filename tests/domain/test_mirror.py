@@ -548,3 +548,56 @@ def test_replaying_an_incremental_page_writes_nothing(
         sa.event.remove(engine, "before_cursor_execute", count_writes)
     # Only the connection's own progress row changes; no mirror row is rewritten.
     assert [w.split()[1] for w in writes] == ["ledger_connections"]
+
+
+def test_debtor_history_counts_open_and_paid_invoices_in_home_currency(
+    session: Session,
+    conn,  # type: ignore[no-untyped-def]
+) -> None:
+    invoices = [
+        _invoice("1", due="100.00", total=D("100.00"), issue_date=date(2024, 3, 1)),
+        _invoice(
+            "2",
+            due="0.00",
+            total=D("250.00"),
+            status=InvoiceStatus.PAID,
+            issue_date=date(2023, 6, 10),
+        ),
+        _invoice(
+            "3",
+            due="0.00",
+            total=D("999.00"),
+            status=InvoiceStatus.VOIDED,
+            issue_date=date(2020, 1, 1),
+        ),
+        _invoice(
+            "4",
+            due="1000.00",
+            total=D("1000.00"),
+            currency="EUR",
+            exchange_rate=D("1.0850"),
+            home_amount_due=D("1085.00"),
+            issue_date=date(2024, 1, 5),
+        ),
+    ]
+    mirror.apply_page(
+        session, conn, SyncPage(customers=[_customer()], invoices=invoices)
+    )
+
+    [debtor] = _rows(session, Debtor)
+    # 100.00 + 250.00 + 1000.00 x 1.0850; the voided 999.00 (and its date) do not count
+    assert debtor.lifetime_revenue == D("1435.00")
+    assert debtor.lifetime_revenue_currency == "USD"
+    assert debtor.first_invoice_date == date(2023, 6, 10)
+
+    # Voiding invoice 2 later takes it out again.
+    voided = _invoice(
+        "2",
+        due="0.00",
+        total=D("250.00"),
+        status=InvoiceStatus.VOIDED,
+        issue_date=date(2023, 6, 10),
+    )
+    mirror.apply_page(session, conn, SyncPage(invoices=[voided]))
+    assert debtor.lifetime_revenue == D("1185.00")
+    assert debtor.first_invoice_date == date(2024, 1, 5)
