@@ -149,3 +149,45 @@ def test_dump_and_restore_keep_everything(sandbox: XeroSandbox, headers: dict) -
 def test_restore_refuses_an_unknown_version() -> None:
     with pytest.raises(ValueError, match="unknown Xero sandbox dump version"):
         XeroSandbox.restore({"version": 99})
+
+
+def test_foreign_currencies_are_listed(make_sandbox: Any, books: Any) -> None:
+    sandbox: XeroSandbox = make_sandbox()
+    tenant = sandbox.load_generated(books)
+    reply = sandbox.issue_tokens()
+    headers = {
+        "Authorization": f"Bearer {reply['access_token']}",
+        "xero-tenant-id": tenant,
+    }
+
+    body = sandbox.app.test_client().get("/api.xro/2.0/Currencies", headers=headers)
+
+    codes = [c["Code"] for c in body.get_json()["Currencies"]]
+    foreign = sorted(
+        {i.currency for i in books.invoices} - {books.company.home_currency}
+    )
+    assert codes == [books.company.home_currency, *foreign]
+
+
+def test_renaming_a_contact_renames_it_on_its_invoices(
+    sandbox: XeroSandbox, headers: dict
+) -> None:
+    invoice = sandbox.save_invoice(
+        ORG_ID,
+        {
+            "Type": "ACCREC",
+            "Contact": {"Name": "Zoe Orsted"},
+            "LineItems": [{"UnitAmount": 5}],
+        },
+    )
+    contact_id = invoice["Contact"]["ContactID"]
+    client = sandbox.app.test_client()
+
+    client.post(
+        f"/api.xro/2.0/Contacts/{contact_id}",
+        json={"Name": "Zoë Ørsted"},
+        headers=headers,
+    )
+
+    (stored,) = sandbox.objects(ORG_ID, "Invoices")
+    assert stored["Contact"]["Name"] == "Zoë Ørsted"

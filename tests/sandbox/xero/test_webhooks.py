@@ -204,3 +204,33 @@ def _invoice() -> dict[str, Any]:
         "LineAmountTypes": "NoTax",
         "LineItems": [{"Description": "Hedges", "Quantity": 1, "UnitAmount": "300.00"}],
     }
+
+
+def test_credit_note_events_carry_type_and_status(
+    make_sandbox: Any, receiver: Receiver
+) -> None:
+    sandbox: XeroSandbox = make_sandbox(webhook_key=KEY, webhook_url=receiver.url)
+    sandbox.add_organisation({"Name": "Kiwi Tiles", "BaseCurrency": "NZD"}, ORG_ID)
+    reply = sandbox.issue_tokens()
+    headers = {
+        "Authorization": f"Bearer {reply['access_token']}",
+        "xero-tenant-id": ORG_ID,
+    }
+    note = {
+        "Type": "ACCRECCREDIT",
+        "Contact": {"Name": "Tui Landscaping Ltd"},
+        "Status": "AUTHORISED",
+        "LineItems": [{"Description": "Refund", "UnitAmount": "20.00"}],
+    }
+
+    sandbox.app.test_client().put(
+        "/api.xro/2.0/CreditNotes", json=note, headers=headers
+    )
+    sandbox.deliver_webhooks()
+
+    events = json.loads(receiver.bodies[0])["events"]
+    assert [(e["eventCategory"], e["eventType"]) for e in events] == [
+        ("CONTACT", "CREATE"),
+        ("CREDITNOTE", "CREATE"),
+    ]
+    assert events[1]["data"] == {"Type": "ACCRECCREDIT", "Status": "AUTHORISED"}
