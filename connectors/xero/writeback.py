@@ -102,6 +102,8 @@ def write_fee_bill(
         page=1,
     )
     for existing in (found or {}).get("Invoices") or []:
+        # Whatever its status: a bill the bookkeeper voided stays voided, and CARE
+        # does not bill that month again behind their back.
         logger.info("xero fee bill already there key=%s", key)
         return WriteResult(
             "fee_bill", key, str(existing["InvoiceID"]), False, client.calls - before
