@@ -66,9 +66,9 @@ def _admit() -> Response | None:
         if not token or token in sandbox.faults.revoked:
             raise unauthorized("AuthenticationUnsuccessful")
         grant = sandbox.identity.check_access(token, now)
-        # NOTE: what Xero answers to a missing xero-tenant-id is unverified
-        # (LEDGER-APIS.md section 7); the sandbox treats it like an unconnected
-        # tenant, 403 AuthorizationUnsuccessful.
+        # NOTE: a missing, wrong or disconnected xero-tenant-id gets 403 Forbidden
+        # "AuthenticationUnsuccessful" at Xero (xero-node#432, nango#203,
+        # laravel-xero#40 quote the body).
         tenant_id = (request.headers.get("xero-tenant-id") or "").strip().lower()
         if (
             tenant_id not in sandbox.tenants
@@ -111,9 +111,9 @@ def _check_scope(scope: list[str]) -> None:
     for name in allowed:
         if name in scope or (reading and f"{name}.read" in scope):
             return
-    raise forbidden(
-        "AuthorizationUnsuccessful: the token lacks the scope for this call"
-    )
+    # NOTE: a token without the scope gets 401 "AuthorizationUnsuccessful" at Xero
+    # (Xero-NetStandard#298, a token lacking the assets scope).
+    raise unauthorized("AuthorizationUnsuccessful")
 
 
 @accounting.after_request

@@ -87,7 +87,7 @@ def unauthorized(detail: str) -> ProblemError:
     return ProblemError(401, "Unauthorized", detail)
 
 
-def forbidden(detail: str = "AuthorizationUnsuccessful") -> ProblemError:
+def forbidden(detail: str = "AuthenticationUnsuccessful") -> ProblemError:
     """403: the tenant is not connected to this token (or the header is missing)."""
     return ProblemError(403, "Forbidden", detail)
 
