@@ -211,7 +211,7 @@ def _from_file(path: Path, kwargs: dict[str, Any]) -> QuickBooksSandbox:
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--load") from exc
     info = (objects.pop("CompanyInfo", None) or [{"CompanyName": "Loaded Company"}])[0]
-    preferences = (objects.pop("Preferences", None) or [None])[0]
+    preferences = next(iter(objects.pop("Preferences", [])), None)
     realm_id = sandbox.add_company(info, preferences, data.get("realm_id"))
     sandbox.load(realm_id, objects, notify=False)
     return sandbox
