@@ -296,7 +296,8 @@ def verify_signature(
     # the configured base URL or every genuine request fails the check.
     if not signature:
         return False
-    return bool(RequestValidator(auth_token).validate(url, dict(form), signature))
+    # The form as received: the validator reads repeated keys from a MultiDict.
+    return bool(RequestValidator(auth_token).validate(url, form, signature))
 
 
 def parse_inbound(form: Mapping[str, str]) -> InboundSms:
