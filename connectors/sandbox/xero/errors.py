@@ -95,6 +95,9 @@ def forbidden(detail: str = "AuthenticationUnsuccessful") -> ProblemError:
 class NotFound(XeroError):
     """404; Xero answers unknown ids with a plain-text sentence, not JSON."""
 
+    # NOTE: the sentence is quoted in XeroAPI/Xero-OpenAPI#163 and xero-node#21; Xero
+    # declined to make it JSON, so a client must not parse a 404 body.
+
     status = 404
 
     def body(self) -> str:

@@ -370,3 +370,12 @@ def test_void_only_without_payments(sandbox: XeroSandbox, headers: dict) -> None
     assert _json(voided)["Invoices"][0]["Status"] == "VOIDED"
     assert _json(voided)["Invoices"][0]["AmountDue"] == Decimal("0.00")
     assert refused.status_code == 400
+
+
+def test_unknown_paths_get_xeros_plain_404(sandbox: XeroSandbox, headers: dict) -> None:
+    response = sandbox.app.test_client().get(f"{API}/Quotes/123", headers=headers)
+
+    assert response.status_code == 404
+    assert response.get_data(as_text=True) == (
+        "The resource you're looking for cannot be found"
+    )
