@@ -174,3 +174,23 @@ def test_unusable_keys_are_refused_before_any_call(connector, key) -> None:
     with pytest.raises(XeroFixError):
         connector.write_note("a0000000-0000-4000-8000-000000000001", key, "t")
     assert connector.calls == 0
+
+
+def test_payment_retry_that_misses_the_lookup_is_replayed_by_key(
+    connector, sandbox, tenant, open_invoice, monkeypatch
+) -> None:
+    # A retry whose look-up ran before the first attempt's payment was visible:
+    # Xero's Idempotency-Key answer, not a second payment, is what it gets.
+    from connectors.xero import writeback
+
+    stale = dict(sandbox.objects(tenant, "Invoices")[0])
+    monkeypatch.setattr(writeback, "_invoice", lambda client, invoice_id: stale)
+    first = connector.write_payment(
+        open_invoice, "CARE-PAY-3", Decimal("100.00"), date(2025, 5, 3)
+    )
+    second = connector.write_payment(
+        open_invoice, "CARE-PAY-3", Decimal("100.00"), date(2025, 5, 3)
+    )
+    assert first.ledger_id == second.ledger_id
+    assert len(sandbox.objects(tenant, "Payments")) == 1
+    assert connector.fresh_read(open_invoice).invoice.amount_due == Decimal("540.00")
