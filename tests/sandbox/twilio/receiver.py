@@ -40,7 +40,9 @@ class WebhookReceiver:
         def hook(kind: str) -> tuple[str, int]:
             form = request.form.to_dict()
             signature = request.headers.get("X-Twilio-Signature", "")
-            valid = verify_signature(self.auth_token, request.url, form, signature)
+            valid = verify_signature(
+                self.auth_token, request.url, request.form, signature
+            )
             with self._lock:
                 self.received.append(Received(request.path, form, signature, valid))
             return ("", 204) if valid else ("bad signature", 403)
