@@ -28,8 +28,9 @@ refresh_grace=False, seed=0, app_name="CARE")`:
 - `app` (Flask), `log` (RequestLog), `faults` (Faults), `limits`, `webhooks`, `now()`
 - `add_organisation(organisation, tenant_id=None) -> str`: add and connect a tenant
 - `connect(tenant_id, connection=None)`, `disconnect(tenant_id)`
-- `load(tenant_id, {"Invoices": [...], ...})`: Xero JSON in, replacing by id; emits
-  webhooks; `load_generated(books) -> tenant id` converts a `GeneratedBooks`
+- `load(tenant_id, {"Invoices": [...], ...}, notify=True)`: Xero JSON in, replacing
+  by id, emitting webhooks; `load_generated(books) -> tenant id` converts a
+  `GeneratedBooks` (no webhooks: the books predate any subscription)
 - `objects(tenant_id, collection)`, `history(tenant_id, object_id)`
 - `pay_invoice(tenant_id, invoice_id, amount, on)`, `save_invoice(tenant_id, invoice)`,
   `set_rate(tenant_id, currency, rate)`

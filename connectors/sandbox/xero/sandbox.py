@@ -136,19 +136,25 @@ class XeroSandbox:
 
     # --- data ---------------------------------------------------------------------
 
-    def load(self, tenant_id: str, data: dict[str, list[dict[str, Any]]]) -> None:
+    def load(
+        self, tenant_id: str, data: dict[str, list[dict[str, Any]]], notify: bool = True
+    ) -> None:
         """Put objects in Xero's own JSON into a tenant, replacing by id.
 
         Keys are collection names ("Invoices", "Contacts", "Payments", "CreditNotes",
         "Overpayments", "Prepayments"). Objects are stored as given (no totals are
         recomputed: this is how a support case is reproduced); an object without
         UpdatedDateUTC gets the clock's now. Each one emits the webhook an API write
-        would: CREATE when its id is new, UPDATE otherwise.
+        would (unless `notify` is False): CREATE when its id is new, UPDATE otherwise.
         """
-        self._load(tenant_id, data, exact=False)
+        self._load(tenant_id, data, exact=False, notify=notify)
 
     def _load(
-        self, tenant_id: str, data: dict[str, list[dict[str, Any]]], exact: bool
+        self,
+        tenant_id: str,
+        data: dict[str, list[dict[str, Any]]],
+        exact: bool,
+        notify: bool,
     ) -> None:
         """`load`; `exact` when the data already holds Decimals (no copy needed)."""
         tenant = self._tenant(tenant_id)
@@ -172,7 +178,8 @@ class XeroSandbox:
                     event = "UPDATE" if obj_id in objects else "CREATE"
                     objects[obj_id] = obj
                     changes.append((collection, obj_id, event))
-            self.publish(tenant.id, changes)
+            if notify:
+                self.publish(tenant.id, changes)
         logger.info(
             "xero sandbox loaded tenant=%s objects=%s",
             tenant.id,
@@ -203,7 +210,8 @@ class XeroSandbox:
         )
         with self.lock:
             self.tenants[tenant_id].rates.update(converter.rates(books.invoices))
-        self._load(tenant_id, data, exact=True)
+        # A company's books predate any webhook subscription: no events for them.
+        self._load(tenant_id, data, exact=True, notify=False)
         return tenant_id
 
     def set_rate(self, tenant_id: str, currency: str, rate: Decimal | str) -> None:

@@ -191,3 +191,20 @@ def test_renaming_a_contact_renames_it_on_its_invoices(
 
     (stored,) = sandbox.objects(ORG_ID, "Invoices")
     assert stored["Contact"]["Name"] == "Zoë Ørsted"
+
+
+def test_generated_books_queue_no_webhooks_but_later_writes_do(
+    make_sandbox: Any, books: Any
+) -> None:
+    sandbox: XeroSandbox = make_sandbox(webhook_url="http://receiver.invalid/hook")
+    tenant = sandbox.load_generated(books)
+    open_invoice = next(i for i in books.invoices if i.status is InvoiceStatus.OPEN)
+
+    assert sandbox.webhooks.pending == []
+    sandbox.pay_invoice(tenant, open_invoice.ledger_id, "0.01", date(2025, 5, 1))
+    assert [
+        (e["eventCategory"], e["resourceId"]) for e in sandbox.webhooks.pending
+    ] == [("INVOICE", open_invoice.ledger_id)]
+    recorded = data_json("invoices_get_page1_demo_company_nz.json")["Invoices"][0]
+    sandbox.load(tenant, {"Invoices": [recorded]}, notify=False)
+    assert len(sandbox.webhooks.pending) == 1  # the quiet load added no event
