@@ -11,14 +11,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask import Flask, Response, g, request
-from werkzeug.exceptions import HTTPException
-
 from app import clock as clock_mod
 from app.clock import Clock
 from connectors.sandbox.quickbooks import api, books, oauth, wire
 from connectors.sandbox.quickbooks.convert import default_chart, to_qbo
 from connectors.sandbox.quickbooks.documents import flatten
+from connectors.sandbox.quickbooks.gate import build_app
 from connectors.sandbox.quickbooks.state import Change, Realm
 from connectors.sandbox.quickbooks.tokens import Grant, TokenAuthority
 from connectors.sandbox.quickbooks.webhooks import Notifier
@@ -28,8 +26,6 @@ from connectors.sandbox.server import (
     RequestLog,
     ServerThread,
     WindowLimiter,
-    apply_latency,
-    install_request_log,
 )
 
 logger = logging.getLogger(__name__)
@@ -92,7 +88,7 @@ class QuickBooksSandbox:
         self._key: Any = None
         self._lock = threading.Lock()
         self._server: ServerThread | None = None
-        self.app = self._build_app()
+        self.app = build_app(self)
 
     # --- time ------------------------------------------------------------------
 
@@ -382,96 +378,6 @@ class QuickBooksSandbox:
             self._server.stop()
             self._server = None
 
-    def _build_app(self) -> Flask:
-        app = Flask("qbo_sandbox")
-        app.register_blueprint(oauth.blueprint(self))
-        app.register_blueprint(api.blueprint(self))
-        install_request_log(app, self.log, _realm_in_path)
-        app.before_request(self._guard)
-        app.teardown_request(self._release)
-
-        @app.errorhandler(HTTPException)
-        def http_error(exc: HTTPException) -> Response:
-            return Response(
-                wire.dumps({"error": exc.name, "status": exc.code}),
-                status=exc.code or 500,
-                content_type="application/json",
-            )
-
-        return app
-
-    def _guard(self) -> Response | None:
-        """Before each API call: latency, token, rate limits, injected 5xx."""
-        if not request.path.startswith("/v3/company/"):
-            return None
-        realm_id = _realm_in_path() or ""
-        g.tenant = realm_id
-        now = self.now()
-        bearer = (
-            request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        )
-        grant, why = self.tokens.check_access(bearer, now)
-        if bearer in self.faults.revoked:
-            grant, why = None, "Token revoked"
-        if grant is None:
-            body = wire.unauthorized_body(int(now.timestamp() * 1000), why)
-            return Response(
-                json.dumps(body), status=401, content_type="application/json"
-            )
-        if grant.realm_id != realm_id:
-            body = wire.unauthorized_body(int(now.timestamp() * 1000), "realm mismatch")
-            body["fault"]["error"][0]["message"] = (
-                "message=ApplicationAuthorizationFailed; errorCode=003100;"
-                " statusCode=403"
-            )
-            body["fault"]["error"][0]["code"] = "3100"
-            return Response(
-                json.dumps(body), status=403, content_type="application/json"
-            )
-        if self.faults.rate_limits:
-            throttled = self._throttle(realm_id, now)
-            if throttled is not None:
-                return throttled
-        # the call counts as in flight while it is slow
-        apply_latency(self.faults)
-        if self.faults.roll_error():
-            fault = wire.QboFault(
-                "10000",
-                "An application error has occurred while processing your request",
-                "System Failure Error: the sandbox injected a 5xx (Faults.error_rate)",
-                kind="SystemFault",
-                status=503,
-            )
-            time = wire.response_time(
-                now,
-                self.realms[realm_id].timezone if realm_id in self.realms else "UTC",
-            )
-            return api.json_response(fault.body(time), 503)
-        return None
-
-    def _throttle(self, realm_id: str, now: datetime) -> Response | None:
-        if not self.in_flight.enter(realm_id):
-            logger.info("qbo sandbox throttled realm=%s reason=concurrent", realm_id)
-            return self._throttled(realm_id, now)
-        g.in_flight = realm_id
-        if self.minute.take(realm_id, now) is not None:
-            logger.info("qbo sandbox throttled realm=%s reason=minute", realm_id)
-            return self._throttled(realm_id, now)
-        return None
-
-    def _throttled(self, realm_id: str, now: datetime) -> Response:
-        tz = self.realms[realm_id].timezone if realm_id in self.realms else "UTC"
-        return Response(
-            wire.throttle_xml(wire.response_time(now, tz)),
-            status=429,
-            content_type="application/xml",
-        )
-
-    def _release(self, _exc: BaseException | None) -> None:
-        realm_id = g.pop("in_flight", None)
-        if realm_id is not None:
-            self.in_flight.leave(realm_id)
-
 
 def _exact(value: Any) -> Any:
     """A copy of JSON-like `value`, every float turned into the Decimal it reads as."""
@@ -482,13 +388,6 @@ def _exact(value: Any) -> Any:
     if isinstance(value, list):
         return [_exact(v) for v in value]
     return value
-
-
-def _realm_in_path() -> str | None:
-    parts = request.path.split("/")
-    if len(parts) > 3 and parts[1] == "v3" and parts[2] == "company":
-        return parts[3]
-    return None
 
 
 __all__ = ["QuickBooksSandbox", "Quirks"]
