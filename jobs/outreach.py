@@ -292,8 +292,12 @@ def _letter_and_target(
     if ctx.channel == "letter":
         return letter, "post:" + (debtor.ledger_id or str(debtor.id))
     if ctx.channel == "email":
-        found = clean_recipients(debtor.emails)
-        return letter, ", ".join(found) if found else None
+        try:
+            found = clean_recipients(debtor.emails)
+        except NoEmailAddress:
+            # C29: no usable address is a blocked step shown to people, not a crash.
+            return letter, None
+        return letter, ", ".join(found)
     if ctx.channel == "sms":
         if not debtor.sms_consent or not debtor.phones:
             return letter, None
@@ -322,8 +326,12 @@ def _send(
         # The first and the final e-mail carry the letter; reminders stay short.
         attachments: tuple[Attachment, ...] = ()
         if stage != "reminder":
-            pdf = letters.render_letter(letter, kind)
-            attachments = (Attachment(f"{letter.reference}.pdf", pdf),)
+            attachments = (
+                Attachment(
+                    f"{letter.reference}.pdf",
+                    _letter_pdf(rt, ctx, letter, kind, folder),
+                ),
+            )
         sender = EmailSender.from_settings(rt.settings)
         sent = sender.send(
             OutboundEmail(
@@ -344,6 +352,26 @@ def _send(
         OutboundSms(key=key, to=target, body=compose_sms(letter), consent=True)
     )
     return sms.sid, None
+
+
+def _letter_pdf(
+    rt: Runtime, ctx: StepContext, letter: letters.LetterInput, kind: Any, folder: Path
+) -> bytes:
+    """The letter sent by post at this stage if it is on disk, else rendered anew."""
+    from app.models import OutreachStep
+
+    with rt.sessions() as session:
+        path = session.scalar(
+            sa.select(OutreachStep.content_path).where(
+                OutreachStep.case_id == ctx.case_id,
+                OutreachStep.channel == "letter",
+                OutreachStep.subject == ("final" if ctx.final else "first"),
+                OutreachStep.state == "sent",
+            )
+        )
+    if path and Path(path).exists() and Path(path).parent == folder:
+        return Path(path).read_bytes()
+    return letters.render_letter(letter, kind)
 
 
 def _effect_key(ctx: StepContext, target: str) -> str:

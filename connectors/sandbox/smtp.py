@@ -31,7 +31,7 @@ class _FreePortController(Controller):
     def _trigger_server(self) -> None:
         # Port 0 lets the OS pick; read it back before aiosmtpd probes the server.
         assert self.server is not None
-        self.port = self.server.sockets[0].getsockname()[1]
+        self.port = self.server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
         super()._trigger_server()
 
 

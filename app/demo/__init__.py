@@ -1,0 +1,1 @@
+"""`care demo`: the whole path on local sandbox ledgers."""
