@@ -15,9 +15,9 @@ import smtplib
 import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
+from email.policy import SMTP, Policy
 from email.utils import format_datetime, parseaddr
 from typing import Literal
 
@@ -88,6 +88,23 @@ class SentEmail:
     refused: dict[str, tuple[int, str]]  # recipients refused while others were taken
 
 
+class UrlListHeader(UnstructuredHeader):
+    """A header of <URL>s folded only between URLs, never into RFC 2047 words."""
+
+    # NOTE: the standard folder turns a token longer than a line (a signed https URL
+    # is one) into =?utf-8?q?...?= encoded words, and mail clients then cannot read
+    # List-Unsubscribe at all. RFC 5322 allows lines up to 998 characters.
+    def fold(self, *, policy: Policy) -> str:
+        urls = str(self).split(", ")
+        name = self.name  # type: ignore[attr-defined]  # from BaseHeader, mixed in
+        return f"{name}: " + f",{policy.linesep} ".join(urls) + policy.linesep
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("list-unsubscribe", UrlListHeader)  # type: ignore[arg-type]
+POLICY = SMTP.clone(header_factory=_HEADERS)
+
+
 def compose(letter: LetterInput, kind: EmailKind = "first") -> tuple[str, str]:
     """Subject and plain-text body for `letter`'s debtor from the e-mail templates."""
     if kind not in ("first", "reminder", "final"):
@@ -152,7 +169,7 @@ class EmailSender:
     def build(self, email: OutboundEmail) -> EmailMessage:
         """The message as it will be sent; NoEmailAddress if it has nowhere to go."""
         recipients = clean_recipients(email.to)
-        msg = EmailMessage(policy=SMTP_POLICY)
+        msg = EmailMessage(policy=POLICY)
         msg["From"] = Address(
             one_line(email.sender_name) or self.from_name, addr_spec=self.from_address
         )
@@ -167,6 +184,8 @@ class EmailSender:
             self._base_url,
             self._unsub_mailbox(),
         )
+        if not (https + mailto).isascii():
+            raise ValueError(f"unsubscribe URLs must be ASCII (punycode): {https}")
         msg["List-Unsubscribe"] = f"<{https}>, <{mailto}>"
         # TODO: no DKIM signature here; the relay must sign (covering List-Unsubscribe,
         # as RFC 8058 asks), or large mailbox providers treat these as unauthenticated

@@ -208,6 +208,11 @@ def test_headers_from_reply_to_unsubscribe_and_message_id(
     )
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert unsubscribe.read_token(SECRET, token) == "debtor:42"
+    # On the wire too: long signed URLs must not become RFC 2047 encoded words,
+    # which no mail client reads as List-Unsubscribe.
+    assert raw_header(handler, "List-Unsubscribe") == msg["List-Unsubscribe"]
+    assert raw_header(handler, "Message-ID") == sent.message_id
+    assert raw_header(handler, "Reply-To") == "Aroha Ngata <aroha@care.example>"
 
 
 def test_resend_under_the_same_key_has_the_same_message_id(
