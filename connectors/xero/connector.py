@@ -57,6 +57,8 @@ DEFAULT_PAYMENT_ACCOUNT = "090"
 _GUID = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
+# TODO: Xero's Organisation has no multi-currency flag, so it is guessed from the
+# plan class; a wrong guess only hides or shows home-currency columns.
 # Organisation classes whose plans include multi-currency.
 _MULTI_CURRENCY = ("PREMIUM", "ULTIMATE", "DEMO")
 _CREDIT_SOURCES = (

@@ -332,7 +332,9 @@ def _shrank(cursor: Cursor, body: Any) -> None:
     pagination = (body or {}).get("pagination") if isinstance(body, dict) else None
     total = _int((pagination or {}).get("itemCount"))
     if total is None:
-        return  # TODO: without itemCount (older API answers) a shrink goes unseen
+        # TODO: an answer without itemCount (older API versions) hides a shrink, and
+        # an invoice paid mid-pull can then hide another until the next full pull.
+        return
     if cursor.page == 1 or cursor.count is None:
         cursor.count = total
     elif total < cursor.count:

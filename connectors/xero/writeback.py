@@ -38,7 +38,9 @@ from connectors.xero.errors import XeroFixError
 logger = logging.getLogger(__name__)
 
 SUPPLIER_NAME = "CARE Pre-Collections"
-NOTE_LIMIT = 2500  # Xero's History Details length limit
+# Xero documents no limit on History Details; the sandbox refuses past 2,500
+# characters, and a status note that long would be a bug here anyway.
+NOTE_LIMIT = 2500
 # Keys go into `where` literals and Xero's 128-character Idempotency-Key header.
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$")
 # NOTE: xero-python serialises Decimal as a JSON float. Amounts quantized to cents
