@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import smtplib
-import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.headerregistry import Address, HeaderRegistry, UnstructuredHeader
@@ -239,8 +238,9 @@ class EmailSender:
     def _deliver(
         self, msg: EmailMessage, recipients: list[str]
     ) -> dict[str, tuple[int, bytes]]:
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-            smtp.ehlo(socket.getfqdn())
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            smtp.ehlo()
             if self.starttls:
                 smtp.starttls()
                 smtp.ehlo()
@@ -249,9 +249,21 @@ class EmailSender:
             return smtp.send_message(
                 msg, from_addr=self.from_address, to_addrs=recipients
             )
+        finally:
+            _quit(smtp)
 
     def _unsub_mailbox(self) -> str:
         return f"unsubscribe@{self.domain}"
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    # Once the server answered DATA the message is its; a QUIT that fails after that
+    # must not turn a delivered message into an error the job would retry (and send
+    # twice). smtplib's context manager raises on a QUIT reply other than 221.
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
 
 
 def attachment_filename(filename: str) -> str:

@@ -86,6 +86,7 @@ class RecordingHandler:
     def __init__(self) -> None:
         self.messages: list[Envelope] = []
         self.refuse_rcpt: dict[str, str] = {}  # address -> SMTP reply, e.g. "550 ..."
+        self.quit_reply: str | None = None  # e.g. "421 going away" instead of 221
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
         self,
@@ -99,6 +100,11 @@ class RecordingHandler:
             return self.refuse_rcpt[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    async def handle_QUIT(  # noqa: N802 - aiosmtpd's hook name
+        self, server: object, session: object, envelope: Envelope
+    ) -> str:
+        return self.quit_reply or "221 Bye"
 
     async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
         self, server: object, session: object, envelope: Envelope

@@ -429,3 +429,15 @@ def test_a_representative_with_a_non_ascii_name_decodes_back(
         "huong@care.example",
     )
     assert "=?utf-8?" in raw_header(handler, "Reply-To").lower()
+
+
+def test_a_failing_quit_after_delivery_is_still_a_send(
+    smtp_server: tuple[FreePortController, RecordingHandler],
+) -> None:
+    controller, handler = smtp_server
+    handler.quit_reply = "421 4.3.2 Shutting down"
+
+    sent = sender_for(controller).send(outbound("ap@tuatara.example"))
+
+    assert sent.recipients == ("ap@tuatara.example",)
+    assert len(handler.messages) == 1
