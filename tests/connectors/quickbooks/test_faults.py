@@ -93,3 +93,18 @@ def test_our_minute_budget_stops_calls_before_quickbooks_throttles(env, redis):
     assert caught.value.scope == "minute"
     assert 1 <= caught.value.retry_after <= 60
     assert len(env.sandbox.log.entries()) == before  # QBO never saw the fourth
+
+
+def test_a_spent_day_budget_stops_the_realm_until_the_day_resets(env, redis, clock):
+    # QBO itself has no day cap; a plan-level one set in our budget must hold anyway.
+    budget = CallBudget(
+        redis, "qbo:day", Limits(per_minute=500, concurrent=10, per_day=2)
+    )
+    connector = env.connector(budget=budget)
+    connector.company()
+    with pytest.raises(WaitError) as caught:
+        connector.client.query("SELECT * FROM Customer")
+    assert caught.value.scope == "day"
+    assert caught.value.retry_after == pytest.approx(86_400, abs=1)
+    clock.advance(timedelta(days=1, seconds=1))
+    connector.client.query("SELECT * FROM Customer")
