@@ -21,6 +21,7 @@ from connectors.base import Connector, FeeBill, TokenStore
 from connectors.budget import CallBudget
 from connectors.quickbooks import mapping
 from connectors.quickbooks.client import TIMEOUT, QuickBooksClient, quote, select
+from connectors.quickbooks.errors import QuickBooksNotFoundError
 from connectors.quickbooks.sync import MAX_PAGE, Syncer
 from connectors.quickbooks.writeback import WriteBack
 from connectors.records import (
@@ -97,9 +98,18 @@ class QuickBooksConnector:
     def fresh_read(self, invoice_id: str) -> FreshRead:
         """The invoice, its customer and the customer's unapplied credits, read now."""
         home = self.company().home_currency
-        invoice = mapping.invoice(
-            self.client.read("Invoice", invoice_id), home, self.app.web_base
-        )
+        try:
+            raw = self.client.read("Invoice", invoice_id)
+        except QuickBooksNotFoundError:
+            # Deleted in QBO: nothing is owed, and nothing may be sent about it.
+            logger.info(
+                "fresh read: invoice deleted realm=%s invoice=%s",
+                self.realm_id,
+                invoice_id,
+            )
+            gone = mapping.deleted_invoice(invoice_id, home)
+            return FreshRead(invoice=gone, customer=None, unapplied_credits=Decimal(0))
+        invoice = mapping.invoice(raw, home, self.app.web_base)
         customer = mapping.customer(self.client.read("Customer", invoice.customer_id))
         of_customer = f"CustomerRef = {quote(customer.ledger_id)}"
         unapplied = Decimal(0)

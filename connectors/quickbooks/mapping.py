@@ -201,6 +201,24 @@ def invoice(obj: dict[str, Any], home_currency: str, web_base: str) -> Invoice:
     )
 
 
+def deleted_invoice(ledger_id: str, home_currency: str) -> Invoice:
+    """What is left of an invoice QBO no longer has: its Id, nothing owed."""
+    zero = quantize(Decimal(0), home_currency)
+    return Invoice(
+        ledger_id=ledger_id,
+        number=None,
+        customer_id="",
+        issue_date=None,
+        due_date=None,
+        currency=home_currency,
+        total=zero,
+        amount_due=zero,
+        home_amount_due=zero,
+        exchange_rate=None,
+        status=InvoiceStatus.DELETED,
+    )
+
+
 def invoice_status(obj: dict[str, Any], balance: Decimal) -> InvoiceStatus:
     """open / paid / voided / deleted, as QBO shows each."""
     if obj.get("status") == "Deleted":

@@ -9,6 +9,7 @@ import pytest
 
 from connectors.base import FeeBill, FixError, StaleError
 from connectors.quickbooks.errors import QuickBooksNotFoundError
+from connectors.records import InvoiceStatus
 from tests.connectors.quickbooks import factories as f
 
 
@@ -322,5 +323,9 @@ def test_customer_lookups_escape_apostrophes(env):
 def test_fresh_read_of_a_deleted_invoice_says_it_is_gone(env):
     env.load(Customer=[f.customer(1, "Cool Cars")], Invoice=[f.invoice(5, 1, "9.00")])
     env.load(Invoice=[{"Id": "5", "status": "Deleted"}])
+    fresh = env.connector().fresh_read("5")
+    assert fresh.invoice.status is InvoiceStatus.DELETED
+    assert fresh.invoice.amount_due == Decimal("0.00")
+    assert fresh.customer is None
     with pytest.raises(QuickBooksNotFoundError):
-        env.connector().fresh_read("5")
+        env.connector().write_note("5", "k", "Referred")
