@@ -348,10 +348,27 @@ def _send(
     sender_sms = SmsSender.from_settings(rt.settings)
     if sender_sms is None:
         raise SmsError("SMS is not configured (no TWILIO_ACCOUNT_SID)")
-    sms = sender_sms.send(
-        OutboundSms(key=key, to=target, body=compose_sms(letter), consent=True)
-    )
+    outbound = OutboundSms(key=key, to=target, body=compose_sms(letter), consent=True)
+    first_try = _first_attempt(rt, key)
+    if first_try is not None:
+        # A retry after a crash: Twilio takes no idempotency key, so ask it whether
+        # the text already went before sending it again.
+        found = sender_sms.find_sent(outbound, first_try)
+        if found is not None:
+            return found.sid, None
+    sms = sender_sms.send(outbound)
     return sms.sid, None
+
+
+def _first_attempt(rt: Runtime, key: str) -> Any:
+    """When an earlier attempt at this effect began, if this is not the first."""
+    from app.models import Effect
+
+    with rt.sessions() as session:
+        row = session.scalar(sa.select(Effect).where(Effect.idempotency_key == key))
+        if row is None or row.attempts <= 1:
+            return None
+        return row.created_at
 
 
 def _letter_pdf(
