@@ -16,10 +16,11 @@ from connectors.sandbox.server import Faults, RequestLog, ServerThread
 from connectors.sandbox.xero import wire
 from connectors.sandbox.xero.app import create_app
 from connectors.sandbox.xero.books import Books
-from connectors.sandbox.xero.convert import Converter, organisation
+from connectors.sandbox.xero.convert import Converter
 from connectors.sandbox.xero.dates import to_ms_date
 from connectors.sandbox.xero.errors import XeroError
 from connectors.sandbox.xero.limits import RateLimits
+from connectors.sandbox.xero.parties import organisation
 from connectors.sandbox.xero.state import ID_KEYS, Ids, Tenant
 from connectors.sandbox.xero.tokens import Client, Identity
 from connectors.sandbox.xero.webhooks import (
