@@ -109,7 +109,11 @@ class LetterDocument(FPDF):
         text_x = self.l_margin
         if head.logo_png:
             info = self.image(
-                io.BytesIO(head.logo_png), x=self.l_margin, y=top, h=LOGO_HEIGHT
+                io.BytesIO(head.logo_png),
+                x=self.l_margin,
+                y=top,
+                h=LOGO_HEIGHT,
+                alt_text=f"{head.name} logo",  # read out by screen readers
             )
             text_x += float(info.rendered_width) + 5
         self.set_xy(text_x, top)

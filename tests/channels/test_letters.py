@@ -184,6 +184,7 @@ def test_logo_png_is_drawn_on_the_letterhead() -> None:
     images = [img for page in PdfReader(io.BytesIO(data)).pages for img in page.images]
     assert len(images) == 1
     assert images[0].image.size == (120, 40)
+    assert b"/Alt (Kauri Plumbing Ltd logo)" in data  # tagged for screen readers
 
 
 def test_logo_that_is_not_a_png_is_refused() -> None:
