@@ -234,3 +234,26 @@ def test_exchange_rate_needs_a_multicurrency_company(sandbox, company, server) -
     assert (
         "Multicurrency is not enabled" in answer.json()["Fault"]["Error"][0]["Detail"]
     )
+
+
+def test_last_updated_time_compares_as_instants_across_offsets(
+    sandbox, company, clock
+) -> None:
+    from datetime import timedelta
+
+    clock.advance(timedelta(hours=2))  # 07:00 in Los Angeles, 14:00 UTC
+    sandbox.write(
+        company,
+        "Invoice",
+        {"Id": "1003", "SyncToken": "0", "sparse": True, "PrivateNote": "touched"},
+    )
+    realm = sandbox.realm(company)
+
+    def ids(text: str) -> list[str]:
+        rows = run_query(realm, text)["QueryResponse"].get("Invoice", [])
+        return [row["Id"] for row in rows]
+
+    after = "SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime > '{}'"
+    assert ids(after.format("2025-05-01T13:59:00Z")) == ["1003"]
+    assert ids(after.format("2025-05-01T06:59:00-07:00")) == ["1003"]
+    assert ids(after.format("2025-05-01T14:01:00+00:00")) == []

@@ -346,3 +346,16 @@ def test_repeated_requestid_answers_the_first_write_again(
     assert again["Payment"]["Id"] == first["Payment"]["Id"]
     assert len(sandbox.realm(company).all("Payment")) == 1
     assert sandbox.get(company, "Invoice", "1003")["Balance"] == Decimal("55.25")
+
+
+def test_batch_of_more_than_30_items_is_refused(sandbox, company, connect) -> None:
+    qb = connect(company)
+    items = [
+        {"bId": str(n), "Query": "SELECT * FROM Invoice MAXRESULTS 1"}
+        for n in range(31)
+    ]
+
+    with pytest.raises(QuickbooksException) as caught:
+        qb.batch_operation(json.dumps({"BatchItemRequest": items}))
+
+    assert "exceeds the limit of 30" in caught.value.detail
