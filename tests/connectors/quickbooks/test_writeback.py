@@ -329,3 +329,22 @@ def test_fresh_read_of_a_deleted_invoice_says_it_is_gone(env):
     assert fresh.customer is None
     with pytest.raises(QuickBooksNotFoundError):
         env.connector().write_note("5", "k", "Referred")
+
+
+def test_foreign_fee_bill_has_its_own_vendor_and_the_days_rate(env):
+    env.load(
+        ExchangeRate=[
+            {"SourceCurrencyCode": "EUR", "Rate": "1.0920", "AsOfDate": "2025-05-06"}
+        ]
+    )
+    bill = fee(
+        "CARE-FEE-2025-05-EUR", currency="EUR", amount=Decimal("50.00"), lines=()
+    )
+    result = env.connector().write_fee_bill(bill)
+    stored = env.sandbox.get(env.realm, "Bill", result.ledger_id)
+    vendor = env.sandbox.get(env.realm, "Vendor", stored["VendorRef"]["value"])
+    assert vendor["DisplayName"] == "CARE Pre-Collections EUR"
+    assert vendor["CurrencyRef"]["value"] == "EUR"
+    assert stored["CurrencyRef"]["value"] == "EUR"
+    assert stored["ExchangeRate"] == Decimal("1.0920")  # the rate on 2025-05-31
+    assert stored["TotalAmt"] == Decimal("50.00")
