@@ -359,3 +359,36 @@ def test_batch_of_more_than_30_items_is_refused(sandbox, company, connect) -> No
         qb.batch_operation(json.dumps({"BatchItemRequest": items}))
 
     assert "exceeds the limit of 30" in caught.value.detail
+
+
+def test_concurrent_updates_with_one_synctoken_let_exactly_one_win(
+    sandbox, company, server
+) -> None:
+    import threading
+
+    import requests
+
+    token = sandbox.issue_tokens(company)["access_token"]
+    statuses: list[int] = []
+
+    def update(n: int) -> None:
+        body = {"Id": "1002", "SyncToken": "0", "sparse": True, "PrivateNote": f"w{n}"}
+        answer = requests.post(
+            f"{server.url}/v3/company/{company}/invoice",
+            data=json.dumps(body),
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json",
+            },
+            timeout=10,
+        )
+        statuses.append(answer.status_code)
+
+    threads = [threading.Thread(target=update, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [200] + [400] * 7
+    assert sandbox.get(company, "Invoice", "1002")["SyncToken"] == "1"
