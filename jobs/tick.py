@@ -33,16 +33,22 @@ def tick() -> dict[str, Any]:
     return {"steps": len(steps), "sweeps": sweeps, "bills": bills}
 
 
+# Steps started per connection by one dispatch. A step's payment gate reads the
+# ledger (Xero: about five calls), so more than this in one minute would only meet
+# the tenant's call budget and be put back; the rest goes at the next tick.
+PER_DISPATCH = {"quickbooks": 60, "xero": 8}
+
+
 def dispatch_due(limit: int = 500) -> list[int]:
-    """Queue every scheduled step of an active case whose time has come."""
+    """Queue scheduled steps of active cases whose time has come, within budgets."""
     from app.models import Debtor, LedgerConnection, OutreachStep, ReferralCase
     from jobs.outreach import enqueue_step
 
     rt = runtime()
     now = clock.now()
     with rt.sessions() as session:
-        due = session.scalars(
-            sa.select(OutreachStep.id)
+        due = session.execute(
+            sa.select(OutreachStep.id, LedgerConnection.id, LedgerConnection.ledger)
             .join(ReferralCase, ReferralCase.id == OutreachStep.case_id)
             .join(Debtor, Debtor.id == ReferralCase.debtor_id)
             .join(LedgerConnection, LedgerConnection.id == Debtor.connection_id)
@@ -55,9 +61,15 @@ def dispatch_due(limit: int = 500) -> list[int]:
             .order_by(OutreachStep.due_at, OutreachStep.id)
             .limit(limit)
         ).all()
-    for step_id in due:
+    started: dict[int, int] = {}
+    queued = []
+    for step_id, connection_id, ledger in due:
+        if started.get(connection_id, 0) >= PER_DISPATCH.get(ledger, 60):
+            continue
+        started[connection_id] = started.get(connection_id, 0) + 1
         enqueue_step(step_id)
-    return list(due)
+        queued.append(step_id)
+    return queued
 
 
 def dispatch_calendar() -> tuple[int, int]:
