@@ -91,10 +91,16 @@ def blueprint(sandbox: QuickBooksSandbox) -> Blueprint:
             )
         realm_id = sandbox.consent_realm()
         wants_realm = any(s in scope.split() for s in ACCOUNTING_SCOPES)
+        if wants_realm and realm_id is None:
+            return _redirect(
+                redirect_uri, error="access_denied", state=args.get("state")
+            )
         code = authority.issue_code(
             sandbox.client_id, redirect_uri, scope, realm_id, sandbox.now()
         )
-        params = {"code": code, "state": args.get("state", "")}
+        params = {"code": code}
+        if args.get("state"):
+            params["state"] = args["state"]
         if wants_realm and realm_id:
             params["realmId"] = realm_id
         # NOTE: consent is automatic: a person has nothing to click in the sandbox.

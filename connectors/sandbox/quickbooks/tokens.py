@@ -116,9 +116,8 @@ class TokenAuthority:
                 raise GrantError("invalid_grant")
             if found.expires_at <= now or found.redirect_uri != redirect_uri:
                 raise GrantError("invalid_grant")
-            if found.realm_id is None:
-                raise GrantError("invalid_grant")
-            grant = self._new_grant(client_id, found.realm_id, found.scope, now)
+            # an OpenID-only grant names no company; it opens no /v3 realm
+            grant = self._new_grant(client_id, found.realm_id or "", found.scope, now)
             grant.code = code
             found.used_by = grant.grant_id
             return grant, self._new_access(grant, now)
