@@ -120,8 +120,7 @@ class Figures:
 def figures(session: Session, creditor: Creditor, today: date) -> Figures:
     """Every figure on the insights page for one creditor on its local `today`."""
     home = creditor.home_currency
-    _rows, facts = open_facts(session, creditor)
-    aging = insights.aging(facts, today, home)
+    aging = insights.aging(aging_facts(session, creditor), today, home)
     outcomes = _referral_outcomes(session, creditor)
     cohorts = insights.cohorts(outcomes, home)
     by_month = [(c.month, c.referred, c.collected) for c in cohorts if c.month != "all"]
@@ -188,28 +187,126 @@ def _referral_outcomes(
     ]
 
 
+def aging_facts(session: Session, creditor: Creditor) -> list[InvoiceFacts]:
+    """Open invoices summed per (due date, currency): aging is additive, and all
+    invoices sharing a due date fall in the same bucket, so app.insights.aging over
+    these few hundred sums equals it over every invoice."""
+    valued = Invoice.home_amount_due.is_not(None)
+    rows = session.execute(
+        sa.select(
+            Invoice.due_date,
+            Invoice.currency,
+            sa.func.sum(sa.case((valued, Invoice.amount_due), else_=None)),
+            sa.func.sum(Invoice.home_amount_due),
+            sa.func.sum(sa.case((valued, None), else_=Invoice.amount_due)),
+        )
+        .where(
+            Invoice.creditor_id == creditor.id,
+            Invoice.status == "open",
+            Invoice.amount_due > 0,
+        )
+        .group_by(Invoice.due_date, Invoice.currency)
+    ).all()
+    facts = []
+    for due, currency, with_home, home_sum, without_home in rows:
+        # Sums come back through the column's type on PostgreSQL, raw on SQLite.
+        with_home, home_sum, without_home = (
+            _exact(v) for v in (with_home, home_sum, without_home)
+        )
+        if with_home:
+            facts.append(_group(due, currency, with_home, home_sum))
+        if without_home and currency == creditor.home_currency:
+            facts.append(_group(due, currency, without_home, None))
+        # TODO: a foreign invoice the ledger gave no home amount for is left out
+        # of the aging (it cannot be valued); the sync fills the amount for both
+        # ledgers today, so this only bites on hand-made rows.
+    return facts
+
+
+def _exact(value: object) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return value
+    # SQLite keeps money as ten-thousandths in an integer (app.models.base.Exact).
+    return Decimal(int(value)).scaleb(-4)  # type: ignore[call-overload]
+
+
+def _group(
+    due: date | None, currency: str, amount: Decimal, home: Decimal | None
+) -> InvoiceFacts:
+    return InvoiceFacts(
+        invoice_id=f"{due}:{currency}",
+        customer_id="",
+        number=None,
+        currency=currency,
+        amount_due=amount,
+        home_amount_due=home,
+        due_date=due,
+    )
+
+
+def _home_total(session: Session, creditor: Creditor, *where: Any) -> Decimal:
+    """Invoice totals in the home currency: summed by the database for home-currency
+    invoices, converted row by row (at the ledger's rate) for the others."""
+    home = creditor.home_currency
+    base = (Invoice.creditor_id == creditor.id, Invoice.status.in_(("open", "paid")))
+    total = _exact(
+        session.scalar(
+            sa.select(sa.func.sum(Invoice.total)).where(
+                *base, Invoice.currency == home, *where
+            )
+        )
+    ) or Decimal(0)
+    for amount, currency, rate in session.execute(
+        sa.select(Invoice.total, Invoice.currency, Invoice.exchange_rate).where(
+            *base, Invoice.currency != home, *where
+        )
+    ):
+        total += _home(amount, None, rate, currency, home)
+    return total
+
+
+def _sales_by_day(
+    session: Session, creditor: Creditor, first: date, last: date
+) -> dict[date, Decimal]:
+    """Credit sales (invoice totals, home currency) per issue date, in one pass."""
+    home = creditor.home_currency
+    where = (
+        Invoice.creditor_id == creditor.id,
+        Invoice.status.in_(("open", "paid")),
+        Invoice.issue_date >= first,
+        Invoice.issue_date <= last,
+    )
+    days: dict[date, Decimal] = defaultdict(Decimal)
+    for issued, amount in session.execute(
+        sa.select(Invoice.issue_date, sa.func.sum(Invoice.total))
+        .where(*where, Invoice.currency == home)
+        .group_by(Invoice.issue_date)
+    ):
+        days[issued] += _exact(amount) or Decimal(0)
+    for issued, amount, currency, rate in session.execute(
+        sa.select(
+            Invoice.issue_date, Invoice.total, Invoice.currency, Invoice.exchange_rate
+        ).where(*where, Invoice.currency != home)
+    ):
+        days[issued] += _home(amount, None, rate, currency, home)
+    return days
+
+
 def _monthly_sales(
     session: Session, creditor: Creditor, today: date, months: int
 ) -> list[tuple[str, Decimal]]:
-    start = (today.replace(day=1) - timedelta(days=31 * (months - 1))).replace(day=1)
-    rows = session.execute(
-        sa.select(
-            Invoice.issue_date, Invoice.total, Invoice.currency, Invoice.exchange_rate
-        ).where(
-            Invoice.creditor_id == creditor.id,
-            Invoice.issue_date >= start,
-            Invoice.issue_date <= today,
-            Invoice.status.in_(("open", "paid")),
-        )
-    ).all()
+    """Credit sales per month, latest first, `months` months back from `today`."""
+    first = today.replace(day=1)
+    for _ in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
     sums: dict[str, Decimal] = defaultdict(Decimal)
-    for issued, total, currency, rate in rows:
-        sums[issued.strftime("%Y-%m")] += _home(
-            total, None, rate, currency, creditor.home_currency
-        )
-    month = today.replace(day=1)
+    for issued, amount in _sales_by_day(session, creditor, first, today).items():
+        sums[issued.strftime("%Y-%m")] += amount
     ordered = []
-    while month >= start:
+    month = today.replace(day=1)
+    while month >= first:
         key = month.strftime("%Y-%m")
         ordered.append((key, sums.get(key, Decimal(0))))
         month = (month - timedelta(days=1)).replace(day=1)
@@ -221,33 +318,17 @@ def _cei(
 ) -> Decimal | None:
     """CEI over the last 30 days, from issue and payment dates in the mirror."""
     start = today - timedelta(days=30)
-    home = creditor.home_currency
-
-    def receivable_on(day: date) -> Decimal:
-        # TODO: partial payments before `day` are not subtracted: an invoice counts
-        # its full total until the date it was paid in full.
-        rows = session.execute(
-            sa.select(Invoice.total, Invoice.currency, Invoice.exchange_rate).where(
-                Invoice.creditor_id == creditor.id,
-                Invoice.issue_date <= day,
-                Invoice.status.in_(("open", "paid")),
-                sa.or_(Invoice.paid_on.is_(None), Invoice.paid_on > day),
-            )
-        ).all()
-        return sum((_home(t, None, r, c, home) for t, c, r in rows), Decimal(0))
-
-    sales_rows = session.execute(
-        sa.select(Invoice.total, Invoice.currency, Invoice.exchange_rate).where(
-            Invoice.creditor_id == creditor.id,
-            Invoice.issue_date > start,
-            Invoice.issue_date <= today,
-            Invoice.status.in_(("open", "paid")),
-        )
-    ).all()
-    sales = sum((_home(t, None, r, c, home) for t, c, r in sales_rows), Decimal(0))
-    return insights.cei(
-        receivable_on(start), sales, aging.total, aging.buckets["current"]
+    # TODO: partial payments before the start are not subtracted: an invoice
+    # counts its full total until the date it was paid in full.
+    beginning = _home_total(
+        session,
+        creditor,
+        Invoice.issue_date <= start,
+        sa.or_(Invoice.paid_on.is_(None), Invoice.paid_on > start),
     )
+    by_day = _sales_by_day(session, creditor, start + timedelta(days=1), today)
+    sales = sum(by_day.values(), Decimal(0))
+    return insights.cei(beginning, sales, aging.total, aging.buckets["current"])
 
 
 def _fees(session: Session, creditor: Creditor) -> list[tuple[str, str, Decimal]]:

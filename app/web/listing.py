@@ -88,59 +88,79 @@ def due_range(bucket: str, today: date) -> tuple[date | None, date | None]:
     return today - timedelta(days=high), today - timedelta(days=low)
 
 
-def _filtered(creditor_id: int, query: Query, today: date) -> sa.Select[Any]:
-    statement = (
-        sa.select(Invoice, Debtor.name)
-        .join(Debtor, Debtor.id == Invoice.debtor_id)
-        .where(Invoice.creditor_id == creditor_id, Invoice.status != "deleted")
-    )
+def _conditions(creditor_id: int, query: Query, today: date) -> list[Any]:
+    """The WHERE clauses of `query`, all on invoices (the index's own columns)."""
+    where: list[Any] = [Invoice.creditor_id == creditor_id]
     if query.status != "all":
-        statement = statement.where(Invoice.status == query.status)
+        where.append(Invoice.status == query.status)
+    else:
+        where.append(Invoice.status != "deleted")
     if query.bucket:
         start, end = due_range(query.bucket, today)
         if query.bucket == "current":
-            statement = statement.where(
-                sa.or_(Invoice.due_date >= start, Invoice.due_date.is_(None))
-            )
+            where.append(sa.or_(Invoice.due_date >= start, Invoice.due_date.is_(None)))
         else:
             if start is not None:
-                statement = statement.where(Invoice.due_date >= start)
+                where.append(Invoice.due_date >= start)
             if end is not None:
-                statement = statement.where(Invoice.due_date <= end)
+                where.append(Invoice.due_date <= end)
     if query.decision:
-        statement = statement.where(Invoice.decision == query.decision)
+        where.append(Invoice.decision == query.decision)
     text = query.search.strip()
     if text:
-        # Invoice numbers match from the start (the index serves it); customer
-        # names anywhere, case-insensitively.
+        # Numbers match from the start, as a range the (creditor, number) index
+        # answers; customer names match anywhere, among the creditor's debtors only.
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        statement = statement.where(
-            sa.or_(
-                Invoice.number.like(f"{escaped}%", escape="\\"),
-                Debtor.name.ilike(f"%{escaped}%", escape="\\"),
-            )
+        named = sa.select(Debtor.id).where(
+            Debtor.creditor_id == creditor_id,
+            Debtor.name.ilike(f"%{escaped}%", escape="\\"),
         )
-    return statement
+        # A union of two indexed lookups: an OR across the two columns would make
+        # the planner scan every invoice of the creditor instead.
+        prefixes = sorted({text, text.upper()})  # "inv-1" finds "INV-1..." too
+        matched = sa.union(
+            *(
+                sa.select(Invoice.id).where(
+                    Invoice.creditor_id == creditor_id,
+                    Invoice.number >= prefix,
+                    Invoice.number < prefix + "\uffff",
+                )
+                for prefix in prefixes
+            ),
+            sa.select(Invoice.id).where(Invoice.debtor_id.in_(named)),
+        )
+        where.append(Invoice.id.in_(matched))
+    return where
 
 
 def page(session: Session, creditor_id: int, query: Query, today: date) -> Page:
     """One page of the creditor's invoices under `query`, with the total count."""
-    statement = _filtered(creditor_id, query, today)
-    total = int(
-        session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
-        or 0
-    )
+    where = _conditions(creditor_id, query, today)
+    total = int(session.scalar(sa.select(sa.func.count(Invoice.id)).where(*where)) or 0)
     column = SORTS[query.sort]
     # Days late grows as the due date shrinks, so "most late first" is due ascending.
     descending = query.descending != (query.sort == "late")
     order = column.desc() if descending else column.asc()
-    statement = (
-        statement.order_by(order.nulls_last(), Invoice.id)
+    # Page through ids first (the index alone can answer that), then load the rows.
+    ids = sa.select(Invoice.id).where(*where)
+    if query.sort == "customer":
+        ids = ids.join(Debtor, Debtor.id == Invoice.debtor_id)
+    ids = (
+        ids.order_by(order, Invoice.id)
         .limit(query.size)
         .offset((query.page - 1) * query.size)
     )
-    found = session.execute(statement).all()
-    cases = open_cases_of(session, creditor_id, [inv.id for inv, _ in found])
+    wanted = list(session.scalars(ids))
+    loaded = {
+        inv.id: (inv, name)
+        for inv, name in session.execute(
+            sa.select(Invoice, Debtor.name)
+            .join(Debtor, Debtor.id == Invoice.debtor_id)
+            .where(Invoice.id.in_(wanted))
+        )
+    }
+    found = [loaded[i] for i in wanted if i in loaded]
+    cases = open_cases_of(session, creditor_id, wanted)
     rows = [
         Row(
             inv,
