@@ -9,7 +9,7 @@ import pytest
 from aiosmtpd.smtp import AuthResult
 
 from app.channels import unsubscribe
-from app.channels.addresses import NoEmailAddress, clean_recipients
+from app.channels.addresses import NoEmailAddress
 from app.channels.email import (
     Attachment,
     EmailRejectedError,
@@ -71,46 +71,6 @@ def raw_header(handler: RecordingHandler, name: str, index: int = -1) -> str:
         if line.lower().startswith(name.lower() + ":"):
             return line.split(":", 1)[1].strip()
     raise AssertionError(f"no {name} header")
-
-
-# C29: the four contacts as their ledgers hold them.
-def test_c29_contacts_without_an_address_raise_no_email_address() -> None:
-    case = load_case("C29")
-    contacts = {c["n"]: c for c in case["input"]["contacts"]}
-    xero_empty = [contacts[1]["EmailAddress"]] + [
-        p.get("EmailAddress", "") for p in contacts[1]["ContactPersons"]
-    ]
-    qbo_missing = contacts[2].get("PrimaryEmailAddr", {}).get("Address")
-
-    for raw in (xero_empty, qbo_missing):
-        with pytest.raises(NoEmailAddress) as caught:
-            clean_recipients(raw)
-        assert caught.value.status == case["expected"]["1"]["status"]
-
-
-def test_c29_comma_separated_and_padded_addresses_are_cleaned() -> None:
-    case = load_case("C29")
-    contacts = {c["n"]: c for c in case["input"]["contacts"]}
-
-    assert (
-        clean_recipients(contacts[3]["PrimaryEmailAddr"]["Address"])
-        == case["expected"]["3"]["recipients"]
-    )
-    assert (
-        clean_recipients(contacts[4]["EmailAddress"])
-        == case["expected"]["4"]["recipients"]
-    )
-
-
-def test_semicolons_duplicates_and_junk_are_cleaned() -> None:
-    raw = "ap@tuatara.example; AP@Tuatara.Example ,, not an address; Jo <jo@x.example>"
-
-    assert clean_recipients(raw) == ["ap@tuatara.example", "jo@x.example"]
-
-
-def test_only_junk_raises_no_email_address_naming_it() -> None:
-    with pytest.raises(NoEmailAddress, match="not addresses: none@, n/a"):
-        clean_recipients("none@; n/a")
 
 
 def test_c29_batch_sends_to_everyone_reachable_and_blocks_the_rest(
