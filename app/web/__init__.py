@@ -36,6 +36,7 @@ BLUEPRINTS = (
     "app.web.admin:bp",
     "app.web.live:bp",
     "app.web.webhooks:bp",
+    "app.web.assets:bp",
 )
 
 
