@@ -51,6 +51,13 @@ def test_waitangi_day_is_skipped() -> None:
     assert next_allowed(utc(2025, 2, 5, 4, 30), NZ) == utc(2025, 2, 6, 20)
 
 
+def test_observed_holiday_monday_is_skipped() -> None:
+    # Waitangi Day 2027 is a Saturday, observed on Monday 8 February. Friday 5 Feb
+    # 17:00 NZDT (04:00Z) is closing time; the next opening is Tuesday 9 Feb 09:00
+    # NZDT = 8 Feb 20:00Z.
+    assert next_allowed(utc(2027, 2, 5, 4), NZ) == utc(2027, 2, 8, 20)
+
+
 def test_weekend_across_the_end_of_nz_daylight_time() -> None:
     # NZDT ends Sunday 6 April 2025 at 03:00. Friday 4 April 17:00 NZDT (04:00Z) is
     # closing time; Monday 7 April 09:00 is NZST (UTC+12) = 6 April 21:00Z.
