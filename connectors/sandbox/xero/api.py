@@ -27,7 +27,13 @@ from connectors.sandbox.xero.errors import (
     forbidden,
     unauthorized,
 )
-from connectors.sandbox.xero.listing import modified_since, select, truthy
+from connectors.sandbox.xero.listing import (
+    SELECTING,
+    matching,
+    modified_since,
+    paginate,
+    truthy,
+)
 from connectors.sandbox.xero.state import ID_KEYS, Tenant
 
 if TYPE_CHECKING:
@@ -190,9 +196,22 @@ def _list(collection: str) -> Response:
     sandbox = _sandbox()
     since = modified_since(request.headers.get("If-Modified-Since"))
     with sandbox.lock:
-        objects = _tenant().collection(collection).values()
-        chosen, pagination = select(collection, objects, request.args, since)
-        return _envelope(collection, chosen, pagination)
+        tenant = _tenant()
+        # Paging a big book re-runs the same filter for every page; the selection is
+        # kept until the tenant's next write (its revision) so each page is a slice.
+        key = (
+            collection,
+            tenant.revision,
+            since,
+            tuple((name, request.args.get(name)) for name in SELECTING),
+        )
+        chosen = sandbox.selections.get((tenant.id, key))
+        if chosen is None:
+            objects = tenant.collection(collection).values()
+            chosen = matching(collection, objects, request.args, since)
+            sandbox.remember_selection((tenant.id, key), chosen)
+        page, pagination = paginate(collection, chosen, request.args)
+        return _envelope(collection, page, pagination)
 
 
 def _find(collection: str, object_id: str) -> dict[str, Any]:

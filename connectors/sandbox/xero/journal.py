@@ -52,6 +52,7 @@ class Journal:
                 objects.pop(key, None)
             else:
                 objects[key] = before
+        self.tenant.revision += 1
         for object_id, length in self._history_lengths.items():
             del self.tenant.history.setdefault(object_id, [])[length:]
         self._undo.clear()
@@ -217,6 +218,7 @@ class Journal:
             self._touched.add((collection, doc[key]))
             self._undo.append((collection, doc[key], objects.get(doc[key])))
         objects[doc[key]] = doc
+        self.tenant.revision += 1
         event = "CREATE" if created else "UPDATE"
         if (collection, doc[key], "CREATE") not in self.changes:
             self.changes.append((collection, doc[key], event))

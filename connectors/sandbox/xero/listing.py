@@ -58,6 +58,19 @@ def modified_since(header: str | None) -> datetime | None:
         ) from exc
 
 
+# Query parameters that choose and order objects (the rest only cut pages or trim).
+SELECTING = (
+    "IDs",
+    "InvoiceNumbers",
+    "ContactIDs",
+    "Statuses",
+    "includeArchived",
+    "searchTerm",
+    "where",
+    "order",
+)
+
+
 def select(
     collection: str,
     objects: Iterable[dict[str, Any]],
@@ -65,6 +78,16 @@ def select(
     since: datetime | None,
 ) -> tuple[list[dict[str, Any]], dict[str, int] | None]:
     """The objects a list GET answers, and its `pagination` object when paged."""
+    return paginate(collection, matching(collection, objects, args, since), args)
+
+
+def matching(
+    collection: str,
+    objects: Iterable[dict[str, Any]],
+    args: Mapping[str, str],
+    since: datetime | None,
+) -> list[dict[str, Any]]:
+    """Every object a list GET selects, in its order (before paging)."""
     chosen = list(objects)
     for param, path in _LIST_FILTERS.get(collection, {}).items():
         wanted = _csv(args.get(param))
@@ -90,6 +113,13 @@ def select(
         chosen = _order(chosen, args["order"])
     # NOTE: without `order`, objects come in the order they were stored (Xero does
     # not document its default order); a client pages safely either way.
+    return chosen
+
+
+def paginate(
+    collection: str, chosen: list[dict[str, Any]], args: Mapping[str, str]
+) -> tuple[list[dict[str, Any]], dict[str, int] | None]:
+    """One page of `chosen` when `page` is asked for, and the `pagination` object."""
     pagination = None
     if args.get("page"):
         page = _positive(args["page"], "page")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -49,6 +50,7 @@ DEFAULT_SCOPE = (
     "accounting.settings",
 )
 PUBLIC_API_BASE = "https://api.xero.com/api.xro/2.0"
+SELECTIONS_KEPT = 8
 
 
 class XeroSandbox:
@@ -86,6 +88,9 @@ class XeroSandbox:
         self.base_url: str | None = None
         self.app = create_app(self)
         self._server: ServerThread | None = None
+        self.selections: OrderedDict[tuple[Any, ...], list[dict[str, Any]]] = (
+            OrderedDict()
+        )
 
     # --- time ---------------------------------------------------------------------
 
@@ -179,6 +184,7 @@ class XeroSandbox:
                     event = "UPDATE" if obj_id in objects else "CREATE"
                     objects[obj_id] = obj
                     changes.append((collection, obj_id, event))
+            tenant.revision += 1
             if notify:
                 self.publish(tenant.id, changes)
         logger.info(
@@ -364,6 +370,12 @@ class XeroSandbox:
         self.webhooks.api_base = f"{server.url}/api.xro/2.0"
         self._server = server.start()
         return server
+
+    def remember_selection(self, key: tuple[Any, ...], chosen: list[Any]) -> None:
+        """Keep a list GET's selection for its next pages (a few, newest kept)."""
+        self.selections[key] = chosen
+        while len(self.selections) > SELECTIONS_KEPT:
+            self.selections.popitem(last=False)
 
     def stop(self) -> None:
         """Stop the server `start()` began, if any."""

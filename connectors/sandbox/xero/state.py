@@ -52,6 +52,8 @@ class Tenant:
     # Currency code -> Xero CurrencyRate (units of that currency per base unit).
     rates: dict[str, Any] = field(default_factory=dict)
     numbers: dict[str, int] = field(default_factory=dict)
+    # Bumped on every write; list selections cached for paging are keyed on it.
+    revision: int = 0
 
     @property
     def base_currency(self) -> str:

@@ -379,3 +379,24 @@ def test_unknown_paths_get_xeros_plain_404(sandbox: XeroSandbox, headers: dict) 
     assert response.get_data(as_text=True) == (
         "The resource you're looking for cannot be found"
     )
+
+
+def test_paging_sees_a_write_made_between_pages(
+    sandbox: XeroSandbox, headers: dict
+) -> None:
+    client = sandbox.app.test_client()
+    for n in range(1, 4):
+        _put(client, "Invoices", _sale(f"INV-{n:04d}"), headers)
+    query = {"Statuses": "AUTHORISED", "page": 1, "pageSize": 2}
+    first = _json(client.get(f"{API}/Invoices", query_string=query, headers=headers))
+
+    _put(client, "Invoices", _sale("INV-0004"), headers)
+    second = _json(
+        client.get(
+            f"{API}/Invoices", query_string={**query, "page": 2}, headers=headers
+        )
+    )
+
+    assert first["pagination"]["itemCount"] == 3
+    assert second["pagination"]["itemCount"] == 4
+    assert [i["InvoiceNumber"] for i in second["Invoices"]] == ["INV-0003", "INV-0004"]
