@@ -18,7 +18,10 @@ def connector_for(rt: Runtime, connection_id: int) -> Connector:
             raise LookupError(f"no ledger connection {connection_id}")
         creditor = session.get(Creditor, row.creditor_id)
         ledger, external_id = row.ledger, row.external_id
-        timezone = creditor.timezone if creditor else None
+        # Until the first sync adopts the company's zone the creditor holds the
+        # install-time placeholder (UTC), which would override QBO's DefaultTimeZone.
+        adopted = creditor is not None and row.sync_cursor is not None
+        timezone = creditor.timezone if adopted and creditor else None
 
     store = DbTokenStore(rt.sessions, connection_id, rt.redis)
     if ledger == "quickbooks":
