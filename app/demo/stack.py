@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from datetime import time as dtime
@@ -41,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 QBO_VERIFIER = "TESTONLY-demo-qbo-verifier-token"
 XERO_WEBHOOK_KEY = "TESTONLY-demo-xero-webhook-key"
+LEDGERS = ("quickbooks", "xero")
 
 
 @dataclass
@@ -51,6 +53,11 @@ class Stack:
     seed: int = 7
     port: int = 0
     workers: int = 2
+    # Which sandbox ledgers run, and what fills them: by default generated books in
+    # both; `care replay` starts one and loads a support case's own payloads.
+    ledgers: tuple[str, ...] = LEDGERS
+    populate: Callable[[Stack], None] | None = None
+    start_at: datetime | None = None  # the clock's first instant (default 04:00 UTC)
     env: dict[str, str] = field(default_factory=dict)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     servers: list[Any] = field(default_factory=list)
@@ -65,7 +72,12 @@ class Stack:
         self.redis = connect(os.environ.get("REDIS_URL", ""), self.data_dir)
         self.redis.flushdb()
         self.clock = clock_mod.RedisClock(self.redis)
-        self.clock.set(datetime.combine(self.start_day, dtime(4, 0), tzinfo=UTC))
+        unknown = set(self.ledgers) - set(LEDGERS)
+        if unknown or not self.ledgers:
+            raise ValueError(f"ledgers must be some of {LEDGERS}, got {self.ledgers}")
+        self.clock.set(
+            self.start_at or datetime.combine(self.start_day, dtime(4, 0), tzinfo=UTC)
+        )
         clock_mod.set_clock(self.clock)
 
         self._sandboxes()
@@ -79,6 +91,39 @@ class Stack:
         return self
 
     def _sandboxes(self) -> None:
+        if "quickbooks" in self.ledgers:
+            self.qbo = QuickBooksSandbox(
+                clock=self.clock,
+                redirect_uris=(f"{self.base_url}/connect/quickbooks/callback",),
+                verifier_token=QBO_VERIFIER,
+                webhook_url=f"{self.base_url}/webhooks/quickbooks",
+                rate_limits=True,
+                seed=self.seed,
+            )
+        if "xero" in self.ledgers:
+            self.xero = XeroSandbox(
+                clock=self.clock,
+                redirect_uris=(f"{self.base_url}/connect/xero/callback",),
+                webhook_key=XERO_WEBHOOK_KEY,
+                webhook_url=f"{self.base_url}/webhooks/xero",
+                rate_limits=True,
+                seed=self.seed,
+            )
+        if self.populate is not None:
+            self.populate(self)
+        else:
+            self._generated_books()
+        self.twilio = TwilioSandbox(seed=self.seed)
+        if "quickbooks" in self.ledgers:
+            self.qbo_server = self.qbo.start()
+            self.servers.append(self.qbo_server)
+        if "xero" in self.ledgers:
+            self.xero_server = self.xero.start()
+            self.servers.append(self.xero_server)
+        self.twilio_server = self.twilio.start()
+        self.servers.append(self.twilio_server)
+
+    def _generated_books(self) -> None:
         qbo_books = generate(
             seed=self.seed,
             invoices=self.invoices,
@@ -95,29 +140,8 @@ class Stack:
             home_currency="NZD",
             timezone="Pacific/Auckland",
         )
-        self.qbo = QuickBooksSandbox(
-            clock=self.clock,
-            redirect_uris=(f"{self.base_url}/connect/quickbooks/callback",),
-            verifier_token=QBO_VERIFIER,
-            webhook_url=f"{self.base_url}/webhooks/quickbooks",
-            rate_limits=True,
-            seed=self.seed,
-        )
         self.realm = self.qbo.load_generated(qbo_books)
-        self.xero = XeroSandbox(
-            clock=self.clock,
-            redirect_uris=(f"{self.base_url}/connect/xero/callback",),
-            webhook_key=XERO_WEBHOOK_KEY,
-            webhook_url=f"{self.base_url}/webhooks/xero",
-            rate_limits=True,
-            seed=self.seed,
-        )
         self.tenant = self.xero.load_generated(xero_books)
-        self.twilio = TwilioSandbox(seed=self.seed)
-        self.qbo_server = self.qbo.start()
-        self.xero_server = self.xero.start()
-        self.twilio_server = self.twilio.start()
-        self.servers += [self.qbo_server, self.xero_server, self.twilio_server]
         self.books = {"quickbooks": qbo_books, "xero": xero_books}
 
     def _environment(self) -> None:
@@ -126,11 +150,6 @@ class Stack:
             key_file.write_text(Fernet.generate_key().decode())
         database_url = os.environ.get("DATABASE_URL") or (
             f"sqlite:///{self.data_dir / 'care.db'}"
-        )
-        qbo, xero, sms = (
-            self.qbo_server.url,
-            self.xero_server.url,
-            self.twilio_server.url,
         )
         self.env = {
             "DATABASE_URL": database_url,
@@ -144,31 +163,39 @@ class Stack:
                 "SECRET_KEY", "demo-secret-key-not-for-production"
             ),
             "OAUTHLIB_INSECURE_TRANSPORT": "1",  # the sandboxes speak plain http
-            "QBO_CLIENT_ID": self.qbo.client_id,
-            "QBO_CLIENT_SECRET": self.qbo.client_secret,
-            "QBO_REDIRECT_URI": f"{self.base_url}/connect/quickbooks/callback",
-            "QBO_WEBHOOK_KEY": QBO_VERIFIER,
-            "QBO_DISCOVERY_URL": f"{qbo}/.well-known/openid_configuration",
-            "QBO_API_BASE": f"{qbo}/v3",
-            "QBO_WEB_BASE": qbo,
-            "XERO_CLIENT_ID": self.xero.client.client_id,
-            "XERO_CLIENT_SECRET": self.xero.client.client_secret,
-            "XERO_REDIRECT_URI": f"{self.base_url}/connect/xero/callback",
-            "XERO_WEBHOOK_KEY": XERO_WEBHOOK_KEY,
-            "XERO_AUTHORIZE_URL": f"{xero}/identity/connect/authorize",
-            "XERO_TOKEN_URL": f"{xero}/connect/token",
-            "XERO_REVOKE_URL": f"{xero}/connect/revocation",
-            "XERO_IDENTITY_BASE": xero,
-            "XERO_API_BASE": f"{xero}/api.xro/2.0",
-            "XERO_WEB_BASE": xero,
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.mail.port),
             "MAIL_FROM": "CARE Pre-Collections <collections@care.example>",
             "TWILIO_ACCOUNT_SID": self.twilio.account_sid,
             "TWILIO_AUTH_TOKEN": self.twilio.auth_token,
             "TWILIO_FROM": self.twilio.numbers[0],
-            "TWILIO_BASE_URL": sms,
+            "TWILIO_BASE_URL": self.twilio_server.url,
         }
+        if "quickbooks" in self.ledgers:
+            qbo = self.qbo_server.url
+            self.env |= {
+                "QBO_CLIENT_ID": self.qbo.client_id,
+                "QBO_CLIENT_SECRET": self.qbo.client_secret,
+                "QBO_REDIRECT_URI": f"{self.base_url}/connect/quickbooks/callback",
+                "QBO_WEBHOOK_KEY": QBO_VERIFIER,
+                "QBO_DISCOVERY_URL": f"{qbo}/.well-known/openid_configuration",
+                "QBO_API_BASE": f"{qbo}/v3",
+                "QBO_WEB_BASE": qbo,
+            }
+        if "xero" in self.ledgers:
+            xero = self.xero_server.url
+            self.env |= {
+                "XERO_CLIENT_ID": self.xero.client.client_id,
+                "XERO_CLIENT_SECRET": self.xero.client.client_secret,
+                "XERO_REDIRECT_URI": f"{self.base_url}/connect/xero/callback",
+                "XERO_WEBHOOK_KEY": XERO_WEBHOOK_KEY,
+                "XERO_AUTHORIZE_URL": f"{xero}/identity/connect/authorize",
+                "XERO_TOKEN_URL": f"{xero}/connect/token",
+                "XERO_REVOKE_URL": f"{xero}/connect/revocation",
+                "XERO_IDENTITY_BASE": xero,
+                "XERO_API_BASE": f"{xero}/api.xro/2.0",
+                "XERO_WEB_BASE": xero,
+            }
         os.environ.update(self.env)
         from jobs import runtime
 
