@@ -1,0 +1,460 @@
+"""Running a scenario through the demo's stack, and what it shows at the end.
+
+The order is the real one: the sandbox ledger holds the company's books before CARE
+knows it; a browser connects it through the web app's OAuth redirects; the workers
+run the first full sync; the creditor's rules are saved; at 06:00 in the company's
+zone the tick starts the day's sweep. Each `then` step runs days (the clock moves in
+six-hour steps and the tick, webhooks and workers run at each, as in `care demo`) or
+changes the books (by webhook and sync, as the ledger would show it).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import requests
+import sqlalchemy as sa
+from rq import Queue
+from rq.registry import FailedJobRegistry, FinishedJobRegistry
+
+from app import clock as clock_mod
+from app.demo.stack import Stack
+from app.money import quantize
+from app.replay.scenario import Scenario, Step
+from jobs.queues import QUEUES
+
+logger = logging.getLogger(__name__)
+
+START_AT = dtime(5, 0)  # local: the company's books are connected before the sweep
+SWEEP_AT = dtime(6, 0)  # local: jobs.tick starts each creditor's sweep after this
+TICKS_PER_DAY = 4
+MAX_CATCH_UP_MINUTES = 30
+IDLE_TIMEOUT = 120.0  # seconds of wall time for the workers to drain one step
+
+
+class ReplayError(RuntimeError):
+    """The replay could not go on: a connect or sync failed (the message says which)."""
+
+
+@dataclass
+class Replay:
+    """One scenario's run; `run()` returns the result `care replay --json` prints."""
+
+    scenario: Scenario
+    data_dir: Path
+    progress: Callable[[str], None] = lambda _text: None
+    workers: int = 2
+    api_calls: list[dict[str, Any]] = field(default_factory=list)
+    snapshots: list[dict[str, Any]] = field(default_factory=list)
+    jobs_finished: set[str] = field(default_factory=set)
+    jobs_failed: set[str] = field(default_factory=set)
+
+    def run(self) -> dict[str, Any]:
+        """Start the stack, play every step, gather the figures, stop the stack."""
+        began = time.monotonic()
+        scenario = self.scenario
+        zone = ZoneInfo(scenario.timezone)
+        self.stack = Stack(
+            data_dir=self.data_dir,
+            start_day=scenario.today,
+            seed=0,
+            workers=self.workers,
+            ledgers=(scenario.ledger,),
+            populate=self._populate,
+            start_at=datetime.combine(scenario.today, START_AT, zone).astimezone(UTC),
+        )
+        self.progress(f"starting the {scenario.ledger} sandbox, web app and workers")
+        self.stack.start()
+        try:
+            from jobs.runtime import runtime
+
+            self.rt = runtime()
+            self._calls_before = 0
+            self._connect()
+            self._wait("connect and first sync")
+            self._check_sync()
+            self._store_rules()
+            self._measure("connect and first sync")
+            self._morning(zone)
+            self._measure(f"sweep on {scenario.today}")
+            for index, step in enumerate(scenario.then):
+                self.progress(f"then[{index}]: {step.label}")
+                if step.days:
+                    for _ in range(step.days):
+                        self._day()
+                else:
+                    self._change(step)
+                self._measure(f"then[{index}]: {step.label}")
+            result = self._result()
+        finally:
+            self.stack.stop()
+        result["seconds"] = round(time.monotonic() - began, 1)
+        return result
+
+    # -- set-up ------------------------------------------------------------------
+
+    def _populate(self, stack: Stack) -> None:
+        """Load the scenario's company and books into the one sandbox ledger."""
+        scenario = self.scenario
+        if scenario.ledger == "quickbooks":
+            data = dict(scenario.data)
+            prefs = (data.pop("Preferences", None) or [{}])[0]
+            prefs = {
+                **prefs,
+                "CurrencyPrefs": {
+                    "MultiCurrencyEnabled": _several_currencies(scenario),
+                    **(prefs.get("CurrencyPrefs") or {}),
+                    "HomeCurrency": {"value": scenario.home_currency},
+                },
+            }
+            info = {"CompanyName": "Replay Company", **scenario.company}
+            self.company_id = stack.qbo.add_company(
+                info, prefs, timezone=scenario.timezone
+            )
+            stack.qbo.consent_realm_id = self.company_id
+            # The books predate CARE's subscription: no webhooks for them.
+            stack.qbo.load(self.company_id, data, notify=False)
+        else:
+            org = {
+                "Name": "Replay Organisation",
+                "BaseCurrency": scenario.home_currency,
+                "Timezone": "UTC",
+                **scenario.company,
+            }
+            self.company_id = stack.xero.add_organisation(org)
+            stack.xero.load(self.company_id, scenario.data, notify=False)
+        logger.info(
+            "replay books loaded ledger=%s company=%s",
+            scenario.ledger,
+            self.company_id,
+        )
+
+    def _connect(self) -> None:
+        """A browser follows the web app's OAuth redirects, as a creditor would."""
+        from app.models import LedgerConnection
+
+        ledger = self.scenario.ledger
+        browser = requests.Session()
+        answer = browser.get(f"{self.stack.base_url}/connect/{ledger}", timeout=60)
+        if answer.status_code != 200 or "/connect/" in answer.url:
+            raise ReplayError(f"connecting {ledger} ended at {answer.url}")
+        with self.rt.sessions() as session:
+            row = session.scalars(
+                sa.select(LedgerConnection).where(LedgerConnection.ledger == ledger)
+            ).one()
+            self.creditor_id, self.connection_id = row.creditor_id, row.id
+        self.progress(f"connected through the web app: creditor {self.creditor_id}")
+
+    def _check_sync(self) -> None:
+        from app.models import LedgerConnection
+
+        with self.rt.sessions() as session:
+            row = session.get(LedgerConnection, self.connection_id)
+            assert row is not None
+            state, error = row.sync_state, row.sync_error
+        if state != "idle" or error:
+            raise ReplayError(f"the first sync ended {state}: {error}")
+
+    def _store_rules(self) -> None:
+        """Save the scenario's rules on the creditor, as the rules page would."""
+        from app.models import Creditor
+        from app.rules import creditor_rules
+
+        rules = dict(self.scenario.rules)
+        fee_rate = rules.pop("fee_rate", None)
+        cadences = rules.pop("cadences", None)
+        with self.rt.sessions.begin() as session:
+            creditor = session.get(Creditor, self.creditor_id)
+            assert creditor is not None
+            creditor.rules = rules
+            if cadences is not None:
+                creditor.cadence = cadences
+            if fee_rate is not None:
+                # The fee rate has its own column, which wins over the rules JSON.
+                creditor.fee_rate = Decimal(str(fee_rate))
+            creditor_rules(creditor.rules, creditor.cadence, creditor.fee_rate)
+            self.zone = creditor.timezone
+        if self.zone != self.scenario.timezone:
+            raise ReplayError(
+                f"CARE took the company's zone as {self.zone}, "
+                f"the scenario says {self.scenario.timezone}"
+            )
+
+    # -- time --------------------------------------------------------------------
+
+    def _morning(self, zone: ZoneInfo) -> None:
+        """Move to 06:00 on `today` in the company's zone and run that tick."""
+        at = datetime.combine(self.scenario.today, SWEEP_AT, zone)
+        self.stack.clock.set(at.astimezone(UTC))
+        self._tick()
+
+    def _day(self) -> None:
+        for _ in range(TICKS_PER_DAY):
+            self.stack.clock.advance(timedelta(hours=24 // TICKS_PER_DAY))
+            self._tick()
+
+    def _tick(self) -> None:
+        from jobs.tick import tick
+
+        tick()
+        self._webhooks()
+        self._wait("tick")
+        self._catch_up()
+        self._webhooks()
+        self._wait("tick")
+
+    def _catch_up(self) -> None:
+        """Let simulated minutes pass while work waits for a ledger's minute limit."""
+        from jobs.tick import dispatch_due
+        from jobs.writes import enqueue_writes
+
+        for _ in range(MAX_CATCH_UP_MINUTES):
+            if not self._due_now():
+                return
+            self.stack.clock.advance(timedelta(seconds=61))
+            dispatch_due()
+            enqueue_writes(self.connection_id)
+            self._wait("catch-up")
+
+    def _due_now(self) -> bool:
+        from app.models import LedgerWrite, OutreachStep, ReferralCase
+
+        now = clock_mod.now()
+        with self.rt.sessions() as session:
+            steps = session.scalar(
+                sa.select(sa.func.count())
+                .select_from(OutreachStep)
+                .join(ReferralCase, ReferralCase.id == OutreachStep.case_id)
+                .where(
+                    OutreachStep.state == "scheduled",
+                    OutreachStep.due_at <= now,
+                    ReferralCase.state == "active",
+                )
+            )
+            writes = session.scalar(
+                sa.select(sa.func.count())
+                .select_from(LedgerWrite)
+                .where(LedgerWrite.state == "pending")
+            )
+        return bool(steps or writes)
+
+    # -- the books change --------------------------------------------------------
+
+    def _change(self, step: Step) -> None:
+        """Store the step's objects in the ledger, then let CARE see the change."""
+        if self.scenario.ledger == "quickbooks":
+            self.stack.qbo.load(self.company_id, step.data, notify=step.webhooks)
+        else:
+            self.stack.xero.load(self.company_id, step.data, notify=step.webhooks)
+        self._webhooks()
+        self._wait("webhooks and syncs")
+        self._catch_up()
+
+    def _webhooks(self) -> None:
+        if self.scenario.ledger == "quickbooks":
+            self.stack.qbo.deliver_pending()
+        else:
+            self.stack.xero.deliver_webhooks()
+
+    def _wait(self, what: str) -> None:
+        try:
+            self.stack.idle(timeout=IDLE_TIMEOUT)
+        except TimeoutError as exc:
+            raise ReplayError(f"{what}: {exc}") from exc
+        self._collect_jobs()
+
+    # -- figures -----------------------------------------------------------------
+
+    def _collect_jobs(self) -> None:
+        """Read RQ's registries now: finished jobs expire from them after a while."""
+        for name in QUEUES:
+            queue = Queue(name, connection=self.stack.redis)
+            self.jobs_finished.update(FinishedJobRegistry(queue=queue).get_job_ids())
+            self.jobs_failed.update(FailedJobRegistry(queue=queue).get_job_ids())
+
+    def _measure(self, label: str) -> None:
+        """API calls CARE made to the ledger during one step (the sandbox's log)."""
+        log = self.stack.qbo.log if self.scenario.ledger == "quickbooks" else None
+        if log is None:
+            log = self.stack.xero.log
+            total = log.count("/api.xro/")
+        else:
+            total = log.count("/v3/")
+        self.api_calls.append({"step": label, "calls": total - self._calls_before})
+        self._calls_before = total
+        # Each invoice as CARE saw it when the step ended: the final state alone
+        # hides what the referral looked like before a payment came in.
+        with self.rt.sessions() as session:
+            self.snapshots.append({"step": label, "invoices": _invoices(session)})
+
+    def _result(self) -> dict[str, Any]:
+        from app.models import (
+            CaseInvoice,
+            Debtor,
+            Effect,
+            FeeAccrual,
+            Invoice,
+            LedgerWrite,
+            OutreachStep,
+            ReferralCase,
+        )
+
+        scenario = self.scenario
+        with self.rt.sessions() as session:
+            invoices = _invoices(session)
+            referred: dict[int, list[dict[str, Any]]] = defaultdict(list)
+            for link, ledger_id in session.execute(
+                sa.select(CaseInvoice, Invoice.ledger_id)
+                .join(Invoice, Invoice.id == CaseInvoice.invoice_id)
+                .order_by(CaseInvoice.id)
+            ):
+                referred[link.case_id].append(
+                    {
+                        "id": ledger_id,
+                        "currency": link.currency,
+                        "amount_at_referral": str(
+                            quantize(link.amount_at_referral, link.currency)
+                        ),
+                        "referred_at": _iso(link.referred_at),
+                        "removed_reason": link.removed_reason,
+                    }
+                )
+            cases = [
+                {
+                    "id": case.id,
+                    "debtor": debtor_id,
+                    "debtor_name": debtor_name,
+                    "state": case.state,
+                    "currency": case.currency,
+                    "amount_referred": str(
+                        quantize(case.amount_referred, case.currency)
+                    ),
+                    "amount_due": str(quantize(case.amount_due, case.currency)),
+                    "amount_collected": str(
+                        quantize(case.amount_collected, case.currency)
+                    ),
+                    "invoices": referred[case.id],
+                }
+                for case, debtor_id, debtor_name in session.execute(
+                    sa.select(ReferralCase, Debtor.ledger_id, Debtor.name)
+                    .join(Debtor, Debtor.id == ReferralCase.debtor_id)
+                    .order_by(ReferralCase.id)
+                )
+            ]
+            sent: dict[int, list[str]] = defaultdict(list)
+            for step_id, target in session.execute(
+                sa.select(Effect.step_id, Effect.target)
+                .where(Effect.state == "sent")
+                .order_by(Effect.id)
+            ):
+                if step_id is not None:
+                    sent[step_id].append(target)
+            outreach = [
+                {
+                    "case": step.case_id,
+                    "step": step.step_number,
+                    "channel": step.channel,
+                    "state": step.state,
+                    "due_at": _iso(step.due_at),
+                    "done_at": _iso(step.done_at),
+                    "outcome": step.outcome,
+                    "sent_to": sent[step.id],
+                }
+                for step in session.scalars(
+                    sa.select(OutreachStep).order_by(
+                        OutreachStep.case_id, OutreachStep.step_number
+                    )
+                )
+            ]
+            writes = [
+                {
+                    "kind": write.kind,
+                    "target": write.target,
+                    "amount": (write.payload or {}).get("amount"),
+                    "currency": (write.payload or {}).get("currency"),
+                    "state": write.state,
+                }
+                for write in session.scalars(
+                    sa.select(LedgerWrite).order_by(LedgerWrite.id)
+                )
+            ]
+            fees: dict[str, Decimal] = defaultdict(Decimal)
+            collected: dict[str, Decimal] = defaultdict(Decimal)
+            for currency, amount, fee in session.execute(
+                sa.select(
+                    FeeAccrual.currency,
+                    FeeAccrual.collected_amount,
+                    FeeAccrual.fee_amount,
+                )
+            ):
+                fees[currency] += fee
+                collected[currency] += amount
+        self._collect_jobs()
+        return {
+            "scenario": scenario.name,
+            "ledger": scenario.ledger,
+            "today": scenario.today.isoformat(),
+            "company": {
+                "id": self.company_id,
+                "timezone": scenario.timezone,
+                "home_currency": scenario.home_currency,
+            },
+            "invoices": invoices,
+            "cases": cases,
+            "outreach": outreach,
+            "ledger_writes": writes,
+            "fees": {c: str(quantize(v, c)) for c, v in sorted(fees.items())},
+            "collected": {c: str(quantize(v, c)) for c, v in sorted(collected.items())},
+            "jobs": sorted(self.jobs_finished | self.jobs_failed),
+            "jobs_failed": sorted(self.jobs_failed),
+            "api_calls": self.api_calls,
+            "snapshots": self.snapshots,
+        }
+
+
+def _invoices(session: Any) -> list[dict[str, Any]]:
+    """Every mirrored invoice with CARE's latest decision on it."""
+    from app.models import Invoice
+
+    return [
+        {
+            "id": inv.ledger_id,
+            "number": inv.number,
+            "currency": inv.currency,
+            "amount_due": str(quantize(inv.amount_due, inv.currency)),
+            "days_late": inv.days_late,
+            "decision": inv.decision,
+            "reason": inv.reason,
+            "status": inv.status,
+            "due_date": inv.due_date.isoformat() if inv.due_date else None,
+            "evaluated_on": (
+                inv.evaluated_on.isoformat() if inv.evaluated_on else None
+            ),
+        }
+        for inv in session.scalars(sa.select(Invoice).order_by(Invoice.id))
+    ]
+
+
+def _several_currencies(scenario: Scenario) -> bool:
+    found = {
+        (obj.get("CurrencyRef") or {}).get("value") or scenario.home_currency
+        for objects in [scenario.data, *(s.data for s in scenario.then)]
+        for name, items in objects.items()
+        if name in ("Invoice", "Payment", "CreditMemo", "Customer")
+        for obj in items
+    }
+    return len(found) > 1
+
+
+def _iso(instant: datetime | None) -> str | None:
+    return instant.astimezone(UTC).isoformat() if instant else None
