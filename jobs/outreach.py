@@ -72,6 +72,7 @@ class StepContext:
     step_number: int
     final: bool
     first: bool
+    region: str | None = None  # the debtor's country, for national-format numbers
 
 
 @unique_job(step_id_of)
@@ -167,6 +168,7 @@ def _check(session: Session, step_id: int) -> StepContext | str:
         step_number=step.step_number,
         final=step.subject == "final",
         first=step.subject == "first",
+        region=debtor.country,
     )
 
 
@@ -184,12 +186,15 @@ def _next_window(session: Session, creditor_id: int, debtor: Any, now: Any) -> A
             Effect.sent_at > now - timedelta(days=7),
         )
     ).all()
-    place = contact_windows.DebtorPlace(
-        timezone=debtor.timezone or creditor.timezone,
-        country=(debtor.country or creditor.country or "US"),
-    )
     window = rules_of(creditor).contact_window
     try:
+        address = debtor.address or {}
+        place = contact_windows.place_for(
+            debtor.timezone or creditor.timezone,
+            creditor.country,
+            debtor.country or address.get("country"),
+            address.get("region"),
+        )
         sent = [t for t in touches if t is not None]
         return contact_windows.next_allowed(now, place, window, sent)
     except ValueError:
@@ -348,7 +353,13 @@ def _send(
     sender_sms = SmsSender.from_settings(rt.settings)
     if sender_sms is None:
         raise SmsError("SMS is not configured (no TWILIO_ACCOUNT_SID)")
-    outbound = OutboundSms(key=key, to=target, body=compose_sms(letter), consent=True)
+    outbound = OutboundSms(
+        key=key,
+        to=target,
+        body=compose_sms(letter),
+        consent=True,
+        region=ctx.region,
+    )
     first_try = _first_attempt(rt, key)
     if first_try is not None:
         # A retry after a crash: Twilio takes no idempotency key, so ask it whether

@@ -75,7 +75,7 @@ def sync_connection(connection_id: int, full: bool = False) -> dict[str, Any]:
     stats: dict[str, Any] = {"pages": 0, "paid_down": 0, "closed_cases": 0}
     counted = 0
     try:
-        for page in connector.sync(cursor):
+        for page in _pages(connector, connection_id, cursor):
             with rt.sessions.begin() as session:
                 row = session.get(LedgerConnection, connection_id)
                 assert row is not None
@@ -144,6 +144,29 @@ def sync_all() -> list[int]:
     for connection_id in ids:
         enqueue_sync(connection_id)
     return list(ids)
+
+
+def _pages(connector: Any, connection_id: int, cursor: Any) -> Any:
+    """The connector's pages; QuickBooks also reads back the invoices held open.
+
+    QuickBooks' full pull lists open invoices and the last 24 months of paid ones, so
+    an open invoice missing from it may be paid long ago or deleted; the connector
+    tells the two apart by reading the held ones back by Id.
+    """
+    if getattr(connector, "ledger", None) != "quickbooks":
+        return connector.sync(cursor)
+    from app.models import Invoice
+
+    def known() -> list[str]:
+        with runtime().sessions() as session:
+            ids = session.scalars(
+                sa.select(Invoice.ledger_id).where(
+                    Invoice.connection_id == connection_id, Invoice.status == "open"
+                )
+            ).all()
+        return sorted(ids, key=lambda i: (len(i), i))
+
+    return connector.sync(cursor, known=known)
 
 
 def _adopt_company(connection_id: int, connector: Any) -> None:
