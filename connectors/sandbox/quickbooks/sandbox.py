@@ -10,6 +10,7 @@ import threading
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from app import clock as clock_mod
 from app.clock import Clock
@@ -18,7 +19,12 @@ from connectors.sandbox.quickbooks.convert import default_chart, to_qbo
 from connectors.sandbox.quickbooks.documents import flatten
 from connectors.sandbox.quickbooks.gate import build_app
 from connectors.sandbox.quickbooks.state import Change, Realm
-from connectors.sandbox.quickbooks.tokens import Grant, TokenAuthority
+from connectors.sandbox.quickbooks.tokens import (
+    ACCESS_LIFETIME,
+    REFRESH_LIFETIME,
+    Grant,
+    TokenAuthority,
+)
 from connectors.sandbox.quickbooks.webhooks import Notifier
 from connectors.sandbox.server import (
     Faults,
@@ -193,6 +199,12 @@ class QuickBooksSandbox:
             day = str(raw.get("AsOfDate") or realm.today().isoformat())
             realm.exchange_rates.setdefault(raw["SourceCurrencyCode"], {})[day] = rate
             return None
+        if entity in ("CompanyInfo", "Preferences"):
+            raw["Id"] = "1"  # one per company, whatever Id the file gives
+            zone = raw.get("DefaultTimeZone")
+            if entity == "CompanyInfo" and zone:
+                ZoneInfo(str(zone))  # an unknown zone fails the load, not a later write
+                realm.timezone = str(zone)
         if "Id" not in raw:
             raise ValueError(f"{entity} objects to load need an Id: {raw!r}")
         object_id = str(raw["Id"])
@@ -201,8 +213,6 @@ class QuickBooksSandbox:
                 realm.put(entity, {"Id": object_id})  # deleted before we ever saw it
             realm.remove(entity, object_id)
             return realm.change(entity, object_id, "Delete")
-        if entity in ("CompanyInfo", "Preferences"):
-            object_id = raw["Id"] = "1"
         known = realm.get(entity, object_id) is not None
         realm.put(entity, realm.stamped(entity, raw))
         return realm.change(entity, object_id, "Update" if known else "Create")
@@ -235,8 +245,8 @@ class QuickBooksSandbox:
             "token_type": "bearer",
             "access_token": access,
             "refresh_token": grant.refresh_token,
-            "expires_in": 3600,
-            "x_refresh_token_expires_in": 8726400,
+            "expires_in": int(ACCESS_LIFETIME.total_seconds()),
+            "x_refresh_token_expires_in": int(REFRESH_LIFETIME.total_seconds()),
             "realm_id": realm_id,
         }
 

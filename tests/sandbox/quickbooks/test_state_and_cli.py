@@ -246,3 +246,20 @@ def test_a_file_that_is_not_qbo_json_is_a_clear_error(tmp_path) -> None:
 
     with pytest.raises(click.BadParameter, match="not QBO objects"):
         _from_file(path, {})
+
+
+def test_loading_company_info_moves_the_company_clock_zone(sandbox, company) -> None:
+    sandbox.load(
+        company,
+        {
+            "CompanyInfo": [
+                {
+                    "CompanyName": "Harbour Joinery",
+                    "DefaultTimeZone": "Pacific/Auckland",
+                }
+            ]
+        },
+        notify=False,
+    )
+
+    assert sandbox.realm(company).time() == "2025-05-02T00:00:00.000+12:00"
