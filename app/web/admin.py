@@ -7,7 +7,6 @@ import logging
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     g,
@@ -18,6 +17,7 @@ from flask import (
     url_for,
 )
 from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
 
 from app import audit
 from app.models import Creditor, User, WebhookDelivery

@@ -10,7 +10,6 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -19,6 +18,7 @@ from flask import (
     send_file,
     url_for,
 )
+from werkzeug.wrappers import Response
 
 from app import case_actions, cases, clock
 from app.case_actions import ActionError, PlannedInstalment

@@ -18,7 +18,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     g,
@@ -28,6 +27,7 @@ from flask import (
     session,
     url_for,
 )
+from werkzeug.wrappers import Response
 
 from app import audit, clock, tokens
 from app.models import Creditor, LedgerConnection, OAuthState, User

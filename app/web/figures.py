@@ -69,13 +69,19 @@ def open_facts(
     promised, on_plan = referrals._case_holds(session, creditor.id)
     if excluded is None:
         excluded = referrals.rules_of(creditor).excluded_customers
+    # Rows stand in for the ORM objects: _facts only reads these attributes.
     facts = [
-        referrals._facts(  # type: ignore[arg-type]
-            row, debtors.get(row.debtor_id), credit, promised, on_plan, excluded
+        referrals._facts(
+            row,  # type: ignore[arg-type]
+            debtors.get(row.debtor_id),  # type: ignore[arg-type]
+            credit,
+            promised,
+            on_plan,
+            excluded,
         )
         for row in rows
     ]
-    return rows, facts
+    return list(rows), facts
 
 
 @dataclass
@@ -284,13 +290,15 @@ def _sales_by_day(
         .where(*where, Invoice.currency == home)
         .group_by(Invoice.issue_date)
     ):
-        days[issued] += _exact(amount) or Decimal(0)
+        if issued is not None:
+            days[issued] += _exact(amount) or Decimal(0)
     for issued, amount, currency, rate in session.execute(
         sa.select(
             Invoice.issue_date, Invoice.total, Invoice.currency, Invoice.exchange_rate
         ).where(*where, Invoice.currency != home)
     ):
-        days[issued] += _home(amount, None, rate, currency, home)
+        if issued is not None:
+            days[issued] += _home(amount, None, rate, currency, home)
     return days
 
 

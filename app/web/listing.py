@@ -178,7 +178,7 @@ def bucket_counts(session: Session, creditor_id: int, today: date) -> dict[str, 
     whens = []
     for bucket in BUCKETS:
         start, end = due_range(bucket, today)
-        condition = sa.true()
+        condition: Any = sa.true()
         if start is not None:
             condition = sa.and_(condition, Invoice.due_date >= start)
         if end is not None:

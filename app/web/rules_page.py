@@ -7,13 +7,13 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     flash,
     redirect,
     render_template,
     request,
     url_for,
 )
+from werkzeug.wrappers import Response
 
 from app import audit, clock, referrals
 from app.rules import Rules, RulesError, Tier, creditor_rules, rules_to_dict

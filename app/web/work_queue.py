@@ -7,6 +7,7 @@ today there even while it is still yesterday in the creditor's office.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -121,19 +122,14 @@ def queue_for(
             ],
         )
     ranked = scoring.rank(inputs.items())
-    return [
-        Item(
-            case=context[r.key][0],
-            debtor=context[r.key][1],
-            creditor=context[r.key][2],
-            rank=r.rank,
-            score=r.score,
-            zone=context[r.key][3],
-            local_today=context[r.key][4],
-            due_today=sorted(context[r.key][5]),
+    items = []
+    for r in ranked:
+        key: Any = r.key  # the case ids handed to rank() above
+        case, debtor, creditor, zone, local, todo = context[key]
+        items.append(
+            Item(case, debtor, creditor, r.rank, r.score, zone, local, sorted(todo))
         )
-        for r in ranked
-    ]
+    return items
 
 
 def _inputs(
@@ -222,7 +218,7 @@ def _day(on: date) -> datetime:
 def index() -> str:
     rep_id: Any = g.user.id if g.user.role == REP else request.args.get("rep", type=int)
     items = queue_for(db(), rep_id, clock.now())
-    reps = []
+    reps: Sequence[User] = []
     if g.user.role == PROGRAM:
         reps = (
             db()
