@@ -239,6 +239,10 @@ class Stack:
             time.sleep(0.1)
         raise TimeoutError(f"jobs still running after {timeout:.0f} s")
 
+    def busy(self) -> int:
+        """Jobs queued, running, or scheduled to run within a minute."""
+        return self._busy()
+
     def _busy(self) -> int:
         busy = 0
         for name in QUEUES:

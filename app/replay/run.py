@@ -4,8 +4,9 @@ The order is the real one: the sandbox ledger holds the company's books before C
 knows it; a browser connects it through the web app's OAuth redirects; the workers
 run the first full sync; the creditor's rules are saved; at 06:00 in the company's
 zone the tick starts the day's sweep. Each `then` step runs days (the clock moves in
-six-hour steps and the tick, webhooks and workers run at each, as in `care demo`) or
-changes the books (by webhook and sync, as the ledger would show it).
+six-hour steps and the tick, webhooks, the periodic sync and workers run at each, as
+in `care demo`) or changes the books (by webhook and sync, as the ledger would show
+it).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ SWEEP_AT = dtime(6, 0)  # local: jobs.tick starts each creditor's sweep after th
 TICKS_PER_DAY = 4
 MAX_CATCH_UP_MINUTES = 30
 IDLE_TIMEOUT = 120.0  # seconds of wall time for the workers to drain one step
+SETTLE = 0.1  # seconds the workers must stay idle before a step counts as done
 
 
 class ReplayError(RuntimeError):
@@ -204,14 +206,19 @@ class Replay:
             self._tick()
 
     def _tick(self) -> None:
+        from jobs.sync import sync_all
         from jobs.tick import tick
 
         tick()
         self._webhooks()
         self._wait("tick")
         self._catch_up()
+        # The scheduler's periodic sync (every 15 minutes in production) comes
+        # after the tick's sends, so a change whose webhook never arrived is first
+        # met by the outreach job's own fresh read (C23), as it can be for real.
+        sync_all()
         self._webhooks()
-        self._wait("tick")
+        self._wait("periodic sync")
 
     def _catch_up(self) -> None:
         """Let simulated minutes pass while work waits for a ledger's minute limit."""
@@ -252,13 +259,45 @@ class Replay:
 
     def _change(self, step: Step) -> None:
         """Store the step's objects in the ledger, then let CARE see the change."""
+        data = self._touched(step.data)
         if self.scenario.ledger == "quickbooks":
-            self.stack.qbo.load(self.company_id, step.data, notify=step.webhooks)
+            self.stack.qbo.load(self.company_id, data, notify=step.webhooks)
         else:
-            self.stack.xero.load(self.company_id, step.data, notify=step.webhooks)
+            self.stack.xero.load(self.company_id, data, notify=step.webhooks)
         self._webhooks()
         self._wait("webhooks and syncs")
         self._catch_up()
+
+    def _touched(
+        self, data: dict[str, list[dict[str, Any]]]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The step's objects stamped as changed now, as the ledger stamps an edit.
+
+        A scenario copied from saved API answers carries their old update times;
+        kept, an incremental sync (QBO's CDC, Xero's If-Modified-Since) would rightly
+        skip the change, which is not what the case is about.
+        """
+        touched: dict[str, list[dict[str, Any]]] = {}
+        if self.scenario.ledger == "quickbooks":
+            stamp = self.stack.qbo.realm(self.company_id).stamp()
+            for name, items in data.items():
+                touched[name] = [
+                    {
+                        **o,
+                        "MetaData": {
+                            **(o.get("MetaData") or {}),
+                            "LastUpdatedTime": stamp,
+                        },
+                    }
+                    for o in items
+                ]
+        else:
+            for name, items in data.items():
+                # The sandbox stamps an object without UpdatedDateUTC with its now.
+                touched[name] = [
+                    {k: v for k, v in o.items() if k != "UpdatedDateUTC"} for o in items
+                ]
+        return touched
 
     def _webhooks(self) -> None:
         if self.scenario.ledger == "quickbooks":
@@ -267,10 +306,18 @@ class Replay:
             self.stack.xero.deliver_webhooks()
 
     def _wait(self, what: str) -> None:
-        try:
-            self.stack.idle(timeout=IDLE_TIMEOUT)
-        except TimeoutError as exc:
-            raise ReplayError(f"{what}: {exc}") from exc
+        """Wait until the workers are idle, and stay idle for a moment."""
+        deadline = time.monotonic() + IDLE_TIMEOUT
+        while True:
+            try:
+                self.stack.idle(timeout=max(deadline - time.monotonic(), 0.1))
+            except TimeoutError as exc:
+                raise ReplayError(f"{what}: {exc}") from exc
+            # A job a worker has just popped from its queue is in no registry for a
+            # few milliseconds, until the worker marks it started: idle twice.
+            time.sleep(SETTLE)
+            if not self.stack.busy():
+                break
         self._collect_jobs()
 
     # -- figures -----------------------------------------------------------------
