@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.mutable import MutableDict, MutableList
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -148,6 +149,16 @@ class Timestamps:
     updated_at: Mapped[datetime] = mapped_column(
         UtcDateTime(), default=lambda: clock.now(), onupdate=lambda: clock.now()
     )
+
+
+def JsonDict() -> Any:  # noqa: N802 - reads as a column type
+    """A JSON object column whose top-level changes (d[k] = v) are saved."""
+    return MutableDict.as_mutable(sa.JSON())
+
+
+def JsonList() -> Any:  # noqa: N802
+    """A JSON array column whose top-level changes (append, remove) are saved."""
+    return MutableList.as_mutable(sa.JSON())
 
 
 def check_in(column: str, values: tuple[str, ...] | frozenset[str]) -> str:

@@ -13,6 +13,7 @@ from app.models.base import (
     Base,
     Currency,
     Exact,
+    JsonDict,
     Money4,
     Timestamps,
     UtcDateTime,
@@ -89,7 +90,7 @@ class ReferralCase(Timestamps, Base):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     tier: Mapped[str] = mapped_column(sa.String(12), default="first_party")
     score: Mapped[Decimal | None] = mapped_column(Exact(12, 4))
-    score_breakdown: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    score_breakdown: Mapped[dict[str, Any]] = mapped_column(JsonDict(), default=dict)
     currency: Mapped[str] = mapped_column(Currency())
     amount_referred: Mapped[Decimal] = mapped_column(Money4(), default=Decimal(0))
     amount_due: Mapped[Decimal] = mapped_column(Money4(), default=Decimal(0))

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.crypto import EncryptedText
-from app.models.base import Base, Timestamps, UtcDateTime, check_in
+from app.models.base import Base, JsonDict, JsonList, Timestamps, UtcDateTime, check_in
 
 LEDGERS = ("quickbooks", "xero")
 CONNECTION_STATUSES = ("connected", "needs_reconnect", "disconnected")
@@ -41,12 +41,12 @@ class LedgerConnection(Timestamps, Base):
     id_token: Mapped[str | None] = mapped_column(EncryptedText())
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     refresh_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    scopes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    scopes: Mapped[list[str]] = mapped_column(JsonList(), default=list)
     connected_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     disconnected_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    sync_cursor: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    sync_cursor: Mapped[dict[str, Any] | None] = mapped_column(JsonDict())
     sync_state: Mapped[str] = mapped_column(sa.String(16), default="idle")
-    sync_progress: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    sync_progress: Mapped[dict[str, Any]] = mapped_column(JsonDict(), default=dict)
     sync_error: Mapped[str | None] = mapped_column(sa.Text)
     sync_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     full_sync_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.models.base import (
     Base,
     Currency,
+    JsonDict,
+    JsonList,
     Money4,
     Rate,
     Timestamps,
@@ -51,12 +53,12 @@ class Debtor(Timestamps, Base):
     ledger_id: Mapped[str] = mapped_column(sa.String(64))
     name: Mapped[str] = mapped_column(sa.String(300))
     contact_name: Mapped[str | None] = mapped_column(sa.String(300))
-    emails: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
-    phones: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
-    address: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    emails: Mapped[list[str]] = mapped_column(JsonList(), default=list)
+    phones: Mapped[list[str]] = mapped_column(JsonList(), default=list)
+    address: Mapped[dict[str, Any] | None] = mapped_column(JsonDict())
     country: Mapped[str | None] = mapped_column(sa.String(2))
     timezone: Mapped[str | None] = mapped_column(sa.String(64))
-    tags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JsonList(), default=list)
     currency: Mapped[str | None] = mapped_column(Currency())
     balance: Mapped[Decimal | None] = mapped_column(Money4())  # in `currency`
     strategic: Mapped[bool] = mapped_column(default=False)

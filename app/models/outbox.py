@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, UtcDateTime, check_in
+from app.models.base import Base, JsonDict, Timestamps, UtcDateTime, check_in
 from app.models.cases import CHANNELS
 
 WRITE_KINDS = ("note", "fee_bill", "payment")
@@ -40,7 +40,7 @@ class LedgerWrite(Timestamps, Base):
     kind: Mapped[str] = mapped_column(sa.String(10))
     target: Mapped[str] = mapped_column(sa.String(64))  # invoice ledger id or bill key
     idempotency_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
-    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDict(), default=dict)
     state: Mapped[str] = mapped_column(sa.String(8), default="pending")
     ledger_id: Mapped[str | None] = mapped_column(sa.String(64))
     attempts: Mapped[int] = mapped_column(default=0)

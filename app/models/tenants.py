@@ -10,7 +10,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.models.base import Base, Currency, Rate, Timestamps, UtcDateTime, check_in
+from app.models.base import (
+    Base,
+    Currency,
+    JsonDict,
+    Rate,
+    Timestamps,
+    UtcDateTime,
+    check_in,
+)
 
 ROLES = ("creditor_admin", "creditor_viewer", "representative", "program_admin")
 CREDITOR_ROLES = ("creditor_admin", "creditor_viewer")
@@ -32,8 +40,8 @@ class Creditor(Timestamps, Base):
     letterhead_address: Mapped[str | None] = mapped_column(sa.Text)
     letterhead_email: Mapped[str | None] = mapped_column(sa.String(254))
     letterhead_phone: Mapped[str | None] = mapped_column(sa.String(40))
-    rules: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
-    cadence: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    rules: Mapped[dict[str, Any]] = mapped_column(JsonDict(), default=dict)
+    cadence: Mapped[dict[str, Any]] = mapped_column(JsonDict(), default=dict)
     fee_rate: Mapped[Decimal] = mapped_column(Rate(), default=DEFAULT_FEE_RATE)
     active: Mapped[bool] = mapped_column(default=True)
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.models import AuditEntry, Effect, Invoice, User
+from app.models import AuditEntry, Debtor, Effect, Invoice, User
 from app.models.audit import AuditLogError
 from tests.domain import factories
 
@@ -257,3 +257,18 @@ def test_sql_products_of_money_are_refused() -> None:
         Invoice.amount_due * Invoice.exchange_rate
     with pytest.raises(TypeError, match="use app.money"):
         Invoice.amount_due / 2
+
+
+def test_changes_inside_json_columns_are_saved(session: Session) -> None:
+    creditor = factories.creditor(session, rules={"min_days": 30})
+    conn = factories.connection(session, creditor)
+    debtor = factories.debtor(session, conn, tags=["retail"])
+    session.commit()
+
+    creditor.rules["min_days"] = 45
+    debtor.tags.append("strategic")
+    session.commit()
+    session.expunge_all()
+
+    assert session.get(type(creditor), creditor.id).rules == {"min_days": 45}  # type: ignore[union-attr]
+    assert session.get(Debtor, debtor.id).tags == ["retail", "strategic"]  # type: ignore[union-attr]
