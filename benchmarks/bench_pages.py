@@ -286,6 +286,26 @@ def main() -> None:
             median, worst, size = timed(client, path, args.repeat)
             print(f"{name:40} {median:10.1f} {worst:10.1f} {size / 1024:7.1f}")
 
+        page = client.get("/rules").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token is not None
+        form = {
+            "window_start_days": "30",
+            "window_end_days": "120",
+            "min_amount_due": "0.01",
+            "tier": "first_party",
+        }
+        times = []
+        for _ in range(max(1, args.repeat // 2)):
+            started = time.perf_counter()
+            answer = client.post(
+                "/rules/preview", data={**form, "csrf_token": token.group(1)}
+            )
+            assert "invoices would be referred" in answer.get_data(as_text=True)
+            times.append((time.perf_counter() - started) * 1000)
+        name = "rules preview (evaluates every invoice)"
+        print(f"{name:40} {statistics.median(times):10.1f} {max(times):10.1f}")
+
         rep = app.test_client()
         sign_in(rep, "rep@bench.example")
         median, worst, size = timed(rep, "/queue", args.repeat)

@@ -14,7 +14,7 @@ from flask import Blueprint, render_template
 
 from app import clock
 from app.insights import BUCKETS
-from app.web import figures
+from app.web import figures, memo
 from app.web.security import EVERYONE, current_creditor, db, requires
 
 bp = Blueprint("insights", __name__)
@@ -41,7 +41,9 @@ def chart_data(found: figures.Figures) -> dict[str, Any]:
 def index() -> str:
     creditor = current_creditor()
     today = clock.local_today(creditor.timezone)
-    found = figures.figures(db(), creditor, today)
+    version = memo.data_version(db(), creditor.id)
+    key = ("insights", str(db().get_bind().url), creditor.id, today, version)
+    found = memo.remember(key, lambda: figures.figures(db(), creditor, today))
     return render_template(
         "insights/index.html",
         figures=found,

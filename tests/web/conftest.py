@@ -98,6 +98,15 @@ def settings(database_url: str, tmp_path: Any) -> Settings:
     )
 
 
+@pytest.fixture(autouse=True)
+def _fresh_memo() -> Iterator[None]:
+    from app.web import memo
+
+    memo.forget()
+    yield
+    memo.forget()
+
+
 @pytest.fixture
 def jobs() -> RecordingJobs:
     return RecordingJobs()

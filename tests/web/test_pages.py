@@ -256,3 +256,39 @@ def test_search_finds_numbers_by_prefix_in_any_case(world, sessions) -> None:
             date(2025, 5, 1),
         )
     assert [r.invoice.number for r in found.rows][:1] == [number]
+
+
+def test_insights_are_remembered_until_the_data_changes(
+    as_admin_a, world, sessions
+) -> None:
+    from app import audit
+    from app.web import memo
+
+    first = as_admin_a.get("/insights").get_data(as_text=True)
+    assert "$2,325.50" in first
+    with sessions.begin() as session:
+        creditor = session.get(Creditor, world.a.creditor_id)
+        debtor = session.scalar(
+            sa.select(Debtor).where(Debtor.creditor_id == creditor.id)
+        )
+        from tests.domain import factories
+
+        factories.invoice(session, debtor, amount_due=Decimal("100.00"))
+    # Same version (no sync, no audit entry): the held figures are shown.
+    assert "$2,325.50" in as_admin_a.get("/insights").get_data(as_text=True)
+    with sessions.begin() as session:
+        audit.record(
+            session,
+            who="system:test",
+            creditor_id=world.a.creditor_id,
+            entity="creditor",
+            entity_id=world.a.creditor_id,
+            action="sync",
+            why="a change the version sees",
+        )
+    assert "$2,425.50" in as_admin_a.get("/insights").get_data(as_text=True)
+    calls = []
+    memo.remember("k", lambda: calls.append(1), now=0.0)
+    memo.remember("k", lambda: calls.append(1), now=memo.LIFETIME - 1)
+    memo.remember("k", lambda: calls.append(1), now=memo.LIFETIME + 1)
+    assert calls == [1, 1]

@@ -1,0 +1,71 @@
+"""A small per-process memo for figures that take a scan of the whole book.
+
+Insights at 100,000 invoices take a second or more of database time; between two
+syncs they cannot change, so they are kept per creditor and local day, under a
+version read from a few indexed columns (the connections' last change, the newest
+audit entry, the newest fee) and for a few minutes at most.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.models import AuditEntry, FeeAccrual, LedgerConnection
+
+T = TypeVar("T")
+
+LIFETIME = 300.0  # seconds: a change the version misses shows within five minutes
+SIZE = 256
+
+_lock = threading.Lock()
+_held: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+
+
+def data_version(session: Session, creditor_id: int) -> tuple[Any, ...]:
+    """What changes whenever a sync, a referral, a case action or a fee lands."""
+    synced = session.execute(
+        sa.select(sa.func.max(LedgerConnection.updated_at), sa.func.count()).where(
+            LedgerConnection.creditor_id == creditor_id
+        )
+    ).one()
+    audited = session.scalar(
+        sa.select(sa.func.max(AuditEntry.id)).where(
+            AuditEntry.creditor_id == creditor_id
+        )
+    )
+    fees = session.scalar(
+        sa.select(sa.func.max(FeeAccrual.id)).where(
+            FeeAccrual.creditor_id == creditor_id
+        )
+    )
+    return (tuple(synced), audited, fees)
+
+
+def remember(key: Hashable, compute: Callable[[], T], now: float | None = None) -> T:
+    """The value held for `key` if still fresh, else `compute()` (then held)."""
+    now = time.monotonic() if now is None else now
+    with _lock:
+        held = _held.get(key)
+        if held is not None and now - held[0] < LIFETIME:
+            _held.move_to_end(key)
+            return held[1]  # type: ignore[no-any-return]
+    value = compute()
+    with _lock:
+        _held[key] = (now, value)
+        _held.move_to_end(key)
+        while len(_held) > SIZE:
+            _held.popitem(last=False)
+    return value
+
+
+def forget() -> None:
+    """Drop everything held (tests)."""
+    with _lock:
+        _held.clear()
