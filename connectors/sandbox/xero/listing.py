@@ -136,6 +136,8 @@ def paginate(
             "pageCount": math.ceil(total / size),
             "itemCount": total,
         }
+    # TODO: createdByMyApp and includeArchived (on invoices) are accepted and
+    # ignored; every document counts as created by the one app the sandbox knows.
     summary = truthy(args.get("summaryOnly"))
     if collection == "Invoices" and (pagination is None or summary):
         chosen = [strip_for_list(o, summary) for o in chosen]

@@ -86,7 +86,7 @@ def test_sixth_call_in_flight_gets_429_concurrent(
     sandbox: XeroSandbox, headers: dict
 ) -> None:
     server = sandbox.start()
-    sandbox.faults.latency = 0.5  # each call holds its slot for half a second
+    sandbox.faults.latency = 1.0  # each call holds its slot for a second
 
     def call(_: int) -> requests.Response:
         return requests.get(
