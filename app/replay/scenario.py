@@ -283,7 +283,8 @@ def _steps(value: Any, ledger: str, errors: dict[str, str]) -> tuple[Step, ...]:
         if not isinstance(webhooks, bool):
             errors[f"{where}.webhooks"] = f"must be true or false, got {webhooks!r}"
         data = _data(raw["data"], f"{where}.data", ledger, errors)
-        if not any(data.values()) and f"{where}.data" not in errors:
+        named = any(key.startswith(f"{where}.data") for key in errors)
+        if not any(data.values()) and not named:
             errors[f"{where}.data"] = "must hold at least one object"
         if "Preferences" in data:
             errors[f"{where}.data.Preferences"] = "company settings load once, at start"
