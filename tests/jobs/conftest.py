@@ -28,6 +28,7 @@ from jobs import runtime as runtime_mod
 
 START = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
 REALM = "9130354426181920"
+VERIFIER = "TESTONLY-intuit-verifier-token-41aa"
 
 
 @dataclass
@@ -65,14 +66,21 @@ def backend(tmp_path, redis, redis_url, database_url, monkeypatch) -> Iterator[B
     shared.set(START)
     previous = clock_mod.set_clock(shared)
 
-    sandbox = QuickBooksSandbox(clock=shared, seed=0, rate_limits=True)
+    # Webhooks queue up for the test to deliver (nothing listens on the URL).
+    sandbox = QuickBooksSandbox(
+        clock=shared,
+        seed=0,
+        rate_limits=True,
+        verifier_token=VERIFIER,
+        webhook_url="http://127.0.0.1:9/webhooks/quickbooks",
+    )
     sandbox.add_company(
         {"CompanyName": "Harbour Lights Catering", "Country": "US"},
         {"CurrencyPrefs": {"HomeCurrency": {"value": "USD"}}},
         REALM,
         timezone="America/New_York",
     )
-    server = sandbox.start()
+    server = sandbox.start(webhooks_in_background=False)
     inbox = MailSink().start()
 
     env = {
@@ -88,6 +96,7 @@ def backend(tmp_path, redis, redis_url, database_url, monkeypatch) -> Iterator[B
         "QBO_REDIRECT_URI": DEFAULT_REDIRECT,
         "QBO_DISCOVERY_URL": f"{server.url}/.well-known/openid_configuration",
         "QBO_API_BASE": f"{server.url}/v3",
+        "QBO_WEBHOOK_KEY": VERIFIER,
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(inbox.port),
         "OAUTHLIB_INSECURE_TRANSPORT": "1",

@@ -84,6 +84,7 @@ def test_referral_outreach_and_payment_through_real_parts(backend):
     backend.advance(hours=2)  # 10:00 in New York: the day-0 steps are due
     dispatch_due()
     backend.run_workers()  # the note, the day-0 letter and e-mail
+    print("\n".join(_timing(backend)))
 
     # Day 0: one letter on disk, one e-mail with it attached, one note in the ledger.
     assert len(list(backend.letters.rglob("*.pdf"))) == 1
@@ -139,3 +140,12 @@ def test_referral_outreach_and_payment_through_real_parts(backend):
             Decimal("450.00"),
             Decimal("4.50"),
         )
+
+
+def _timing(backend):
+    return [
+        line
+        for log in backend.extra.get("worker_logs", [])
+        for line in log.splitlines()
+        if "Successfully completed" in line
+    ]
