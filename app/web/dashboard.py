@@ -14,7 +14,7 @@ from app import clock
 from app.db import scoped
 from app.models import Invoice, LedgerConnection, ReferralCase
 from app.models.cases import OPEN_CASE_STATES
-from app.web import listing
+from app.web import listing, memo
 from app.web.security import EVERYONE, creditor_id, current_creditor, db, requires
 
 bp = Blueprint("dashboard", __name__)
@@ -69,6 +69,16 @@ def headline(
     )
 
 
+def _headline() -> Headline:
+    creditor = current_creditor()
+    today = clock.local_today(creditor.timezone)
+    # Polled by every open dashboard: held under the data version (app.web.memo).
+    key = ("headline", creditor.id, today) + memo.version_key(db(), creditor.id)
+    return memo.remember(
+        key, lambda: headline(db(), creditor.id, creditor.home_currency, today)
+    )
+
+
 @bp.get("/dashboard")
 @requires(*EVERYONE)
 def index() -> str:
@@ -81,7 +91,7 @@ def index() -> str:
     )
     return render_template(
         "dashboard/index.html",
-        figures=headline(db(), creditor.id, creditor.home_currency, today),
+        figures=_headline(),
         connections=connections,
         today=today,
     )
@@ -90,9 +100,4 @@ def index() -> str:
 @bp.get("/dashboard/figures")
 @requires(*EVERYONE)
 def figures_fragment() -> str:
-    creditor = current_creditor()
-    today = clock.local_today(creditor.timezone)
-    return render_template(
-        "dashboard/_figures.html",
-        figures=headline(db(), creditor.id, creditor.home_currency, today),
-    )
+    return render_template("dashboard/_figures.html", figures=_headline())

@@ -41,8 +41,7 @@ def chart_data(found: figures.Figures) -> dict[str, Any]:
 def index() -> str:
     creditor = current_creditor()
     today = clock.local_today(creditor.timezone)
-    version = memo.data_version(db(), creditor.id)
-    key = ("insights", str(db().get_bind().url), creditor.id, today, version)
+    key = ("insights", creditor.id, today) + memo.version_key(db(), creditor.id)
     found = memo.remember(key, lambda: figures.figures(db(), creditor, today))
     return render_template(
         "insights/index.html",

@@ -48,6 +48,12 @@ def data_version(session: Session, creditor_id: int) -> tuple[Any, ...]:
     return (tuple(synced), audited, fees)
 
 
+def version_key(session: Session, creditor_id: int) -> tuple[Any, ...]:
+    """The database (several can share a process) and its data version."""
+    url = session.get_bind().engine.url
+    return (str(url), data_version(session, creditor_id))
+
+
 def remember(key: Hashable, compute: Callable[[], T], now: float | None = None) -> T:
     """The value held for `key` if still fresh, else `compute()` (then held)."""
     now = time.monotonic() if now is None else now

@@ -18,7 +18,7 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 from sqlalchemy.orm import Session
 
 from app.db import scoped
-from app.models import Creditor, ReferralCase, User
+from app.models import Creditor, LedgerConnection, ReferralCase, User
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +57,8 @@ def install(app: Flask) -> None:
             session.clear()
             return
         g.user = user
+        if user.role in STAFF:
+            _switch_from_link(user)
         g.creditor_id = _creditor_for(user)
 
     @app.context_processor
@@ -71,6 +73,18 @@ def login(user: User) -> None:
     session["uid"] = user.id
     g.user = user
     g.creditor_id = _creditor_for(user)
+
+
+def _switch_from_link(user: User) -> None:
+    """Follow a link that names its creditor: `?creditor=<id>` (the work queue) or
+    `?c=<connection id>` (the note CARE writes on the ledger's invoice)."""
+    wanted = request.args.get("creditor", type=int)
+    connection_id = request.args.get("c", type=int)
+    if wanted is None and connection_id is not None:
+        connection = db().get(LedgerConnection, connection_id)
+        wanted = connection.creditor_id if connection is not None else None
+    if wanted is not None and wanted in workable_creditor_ids(db(), user):
+        session["creditor_id"] = wanted
 
 
 def _creditor_for(user: User) -> int | None:

@@ -115,3 +115,28 @@ def test_creditor_user_cannot_switch_creditor(app, world) -> None:
     )
     assert response.status_code == 403
     assert client.get(f"/cases/{world.b.case_id}").status_code == 404
+
+
+def test_links_naming_their_creditor_switch_program_staff_there(
+    app, world, sessions
+) -> None:
+    with sessions.begin() as session:
+        stranger = factories.creditor(session, name="delta")
+        stranger_id = stranger.id
+    client = sign_in(app.test_client(), world.rep)
+    direct = client.get(f"/cases/{world.b.case_id}?creditor={world.b.creditor_id}")
+    assert direct.status_code == 200
+    # The note CARE writes on the ledger's invoice names the connection instead.
+    by_note = client.get(f"/cases/{world.a.case_id}?c={world.a.connection_id}")
+    assert by_note.status_code == 200
+    # A creditor the representative does not work is ignored: still A's view.
+    assert (
+        client.get(f"/cases/{world.b.case_id}?creditor={stranger_id}").status_code
+        == 404
+    )
+
+
+def test_creditor_users_ignore_switching_links(app, world) -> None:
+    client = sign_in(app.test_client(), world.a.admin)
+    response = client.get(f"/cases/{world.b.case_id}?creditor={world.b.creditor_id}")
+    assert response.status_code == 404
