@@ -316,7 +316,7 @@ def main() -> None:
         rep = app.test_client()
         sign_in(rep, "rep@bench.example")
         cold, median, worst, size = timed(rep, "/queue", args.repeat)
-        name = "work queue (1,000 cases, top 300)"
+        name = "work queue (1,000 cases, top 100)"
         print(f"{name:40} {cold:9.1f} {median:10.1f} {worst:9.1f} {size / 1024:6.1f}")
         engine.dispose()
 
