@@ -103,6 +103,8 @@ def _print_summary(result: dict[str, Any]) -> None:
         money = f" {write['currency']} {write['amount']}" if write["amount"] else ""
         out(f"  {write['kind']} {write['target']}{money}: {write['state']}")
     out(f"fees: {result['fees'] or 'none'}")
+    received = result["received"]
+    out(f"received: {len(received['email'])} e-mails, {len(received['sms'])} texts")
     out(
         "API calls: "
         + ", ".join(f"{c['step']} {c['calls']}" for c in result["api_calls"])

@@ -416,6 +416,8 @@ class Replay:
                     "done_at": _iso(step.done_at),
                     "outcome": step.outcome,
                     "sent_to": sent[step.id],
+                    "subject": step.subject,
+                    "content_path": step.content_path,
                 }
                 for step in session.scalars(
                     sa.select(OutreachStep).order_by(
@@ -466,6 +468,21 @@ class Replay:
             "jobs_failed": sorted(self.jobs_failed),
             "api_calls": self.api_calls,
             "snapshots": self.snapshots,
+            "received": self._received(),
+        }
+
+    def _received(self) -> dict[str, list[dict[str, str]]]:
+        """What the SMTP server and the Twilio stand-in got: the outside's view."""
+        return {
+            "email": [
+                {
+                    "to": str(m["To"]),
+                    "subject": str(m["Subject"]),  # RFC 2047 words decoded
+                    "message_id": str(m["Message-ID"]),
+                }
+                for m in self.stack.mail.messages
+            ],
+            "sms": [{"to": m.to, "body": m.body} for m in self.stack.twilio.outbound()],
         }
 
 
@@ -479,6 +496,12 @@ def _invoices(session: Any) -> list[dict[str, Any]]:
             "number": inv.number,
             "currency": inv.currency,
             "amount_due": str(quantize(inv.amount_due, inv.currency)),
+            "home_currency": inv.home_currency,
+            "home_amount_due": (
+                None
+                if inv.home_amount_due is None or inv.home_currency is None
+                else str(quantize(inv.home_amount_due, inv.home_currency))
+            ),
             "days_late": inv.days_late,
             "decision": inv.decision,
             "reason": inv.reason,
