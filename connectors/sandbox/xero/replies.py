@@ -46,9 +46,13 @@ def envelope(
     if pagination is not None:
         body["pagination"] = pagination
     body[key] = items
-    return Response(
+    response = Response(
         wire.dumps(body), status=200, content_type="application/json; charset=utf-8"
     )
+    # Xero repeats the body's Id in this header (seen in the recorded cassettes);
+    # support asks for it, so clients log it.
+    response.headers["Xero-Correlation-Id"] = body["Id"]
+    return response
 
 
 def current_tenant() -> Tenant:

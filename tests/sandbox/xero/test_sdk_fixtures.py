@@ -136,3 +136,13 @@ def test_spec_check_catches_a_status_outside_the_spec(
     check = sandbox.spec_check  # type: ignore[attr-defined]
     assert len(check.failures) == 1
     check.failures.clear()  # expected here; the fixture asserts none remain
+
+
+def test_answers_carry_the_correlation_id_of_their_body(
+    sandbox: XeroSandbox, headers: dict
+) -> None:
+    response = sandbox.app.test_client().get(
+        "/api.xro/2.0/Organisation", headers=headers
+    )
+
+    assert response.headers["Xero-Correlation-Id"] == response.get_json()["Id"]
