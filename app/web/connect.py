@@ -115,6 +115,9 @@ def callback(ledger: str) -> Response | tuple[str, int]:
         return _refused("This sign-in link is not one CARE started. Start again.")
     if row.used_at is not None:
         return _already_done(row)
+    # Let consume_state read the row afresh: a twin callback may spend it meanwhile,
+    # and an object kept in this session would still say "unused".
+    db().expunge(row)
     from connectors.xero.oauth import state_matches
 
     if not state_matches(session.get("oauth_state"), state):
@@ -129,7 +132,10 @@ def callback(ledger: str) -> Response | tuple[str, int]:
         db().commit()  # the state is spent before the code is, so a twin loses here
     except tokens.OAuthStateError as exc:
         db().rollback()
-        if "already used" in str(exc):
+        spent = db().scalar(
+            sa.select(OAuthState.used_at).where(OAuthState.state == state)
+        )
+        if spent is not None:
             return _already_done(row)
         return _refused(f"{exc}.")
     session.pop("oauth_state", None)

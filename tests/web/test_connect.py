@@ -256,3 +256,33 @@ def test_reconnect_prompt_shows_for_a_connection_that_needs_it(
     client = sign_in(app.test_client(), world.a.admin)
     page = client.get("/dashboard").get_data(as_text=True)
     assert "needs you" in page and "/connect/quickbooks" in page
+
+
+def test_c03_callbacks_racing_in_parallel_exchange_once(
+    wired, qbo, jobs, world
+) -> None:
+    import threading
+
+    sandbox, _url = qbo
+    first = sign_in(wired.test_client(), world.a.admin)
+    callback = consent(first, "quickbooks")
+    twin = wired.test_client()
+    cookie = first.get_cookie("care_session")
+    assert cookie is not None
+    twin.set_cookie("care_session", cookie.value, domain=cookie.domain)
+
+    answers: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def hit(client: Any) -> None:
+        barrier.wait()
+        answers.append(client.get(callback).status_code)
+
+    threads = [threading.Thread(target=hit, args=(c,)) for c in (first, twin)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(answers) == [302, 302]
+    assert sandbox.log.count("/oauth2/v1/tokens", grant_type="authorization_code") == 1
+    assert len(jobs.syncs) == 1

@@ -292,3 +292,21 @@ def test_insights_are_remembered_until_the_data_changes(
     memo.remember("k", lambda: calls.append(1), now=memo.LIFETIME - 1)
     memo.remember("k", lambda: calls.append(1), now=memo.LIFETIME + 1)
     assert calls == [1, 1]
+
+
+def test_sync_progress_is_shown_and_polled_while_running(
+    as_admin_a, world, sessions
+) -> None:
+    from app.models import LedgerConnection
+
+    idle = as_admin_a.get("/live/sync").get_data(as_text=True)
+    assert "every 2s" not in idle and "sync idle" in idle
+    with sessions.begin() as session:
+        row = session.get(LedgerConnection, world.a.connection_id)
+        row.sync_state = "running"
+        row.sync_progress = {"full": True, "pages": 3, "records": 2500}
+    busy = as_admin_a.get("/live/sync").get_data(as_text=True)
+    assert 'hx-trigger="every 2s"' in busy
+    assert "3 page(s), 2,500 record(s) so far" in busy
+    dashboard = as_admin_a.get("/dashboard").get_data(as_text=True)
+    assert 'hx-trigger="every 2s"' in dashboard
