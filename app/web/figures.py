@@ -92,9 +92,22 @@ class Preview:
     samples: dict[str, list[tuple[Any, Decision]]] = field(default_factory=dict)
 
 
-def preview(session: Session, creditor: Creditor, rules: Rules, today: date) -> Preview:
-    """What `rules` would decide on the creditor's open invoices `today`."""
-    rows, facts = open_facts(session, creditor, rules.excluded_customers)
+def preview(
+    session: Session,
+    creditor: Creditor,
+    rules: Rules,
+    today: date,
+    facts_of: Any = None,
+) -> Preview:
+    """What `rules` would decide on the creditor's open invoices `today`.
+
+    `facts_of(excluded)` may supply (rows, facts) held from an earlier preview; the
+    facts do not depend on the rules, only on the customers they exclude.
+    """
+    if facts_of is None:
+        rows, facts = open_facts(session, creditor, rules.excluded_customers)
+    else:
+        rows, facts = facts_of(rules.excluded_customers)
     decisions = evaluate_all(facts, rules, today, creditor.home_currency)
     referred = referrals._referred_invoice_ids(session, creditor.id)
     result = Preview()

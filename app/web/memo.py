@@ -23,9 +23,11 @@ T = TypeVar("T")
 
 LIFETIME = 300.0  # seconds: a change the version misses shows within five minutes
 SIZE = 256
+LARGE_SIZE = 4  # whole books of invoice facts (tens of MB each at 100,000 invoices)
 
 _lock = threading.Lock()
 _held: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+_large: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
 
 
 def data_version(session: Session, creditor_id: int) -> tuple[Any, ...]:
@@ -54,20 +56,31 @@ def version_key(session: Session, creditor_id: int) -> tuple[Any, ...]:
     return (str(url), data_version(session, creditor_id))
 
 
-def remember(key: Hashable, compute: Callable[[], T], now: float | None = None) -> T:
-    """The value held for `key` if still fresh, else `compute()` (then held)."""
+def remember(
+    key: Hashable,
+    compute: Callable[[], T],
+    now: float | None = None,
+    *,
+    large: bool = False,
+) -> T:
+    """The value held for `key` if still fresh, else `compute()` (then held).
+
+    `large` values go to a shelf of LARGE_SIZE places, so a few big ones cannot
+    crowd out the many small ones or hold much memory.
+    """
     now = time.monotonic() if now is None else now
+    shelf, size = (_large, LARGE_SIZE) if large else (_held, SIZE)
     with _lock:
-        held = _held.get(key)
+        held = shelf.get(key)
         if held is not None and now - held[0] < LIFETIME:
-            _held.move_to_end(key)
+            shelf.move_to_end(key)
             return held[1]  # type: ignore[no-any-return]
     value = compute()
     with _lock:
-        _held[key] = (now, value)
-        _held.move_to_end(key)
-        while len(_held) > SIZE:
-            _held.popitem(last=False)
+        shelf[key] = (now, value)
+        shelf.move_to_end(key)
+        while len(shelf) > size:
+            shelf.popitem(last=False)
     return value
 
 
@@ -75,3 +88,4 @@ def forget() -> None:
     """Drop everything held (tests)."""
     with _lock:
         _held.clear()
+        _large.clear()

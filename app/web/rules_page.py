@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from app import audit, clock, referrals
 from app.rules import Rules, RulesError, Tier, creditor_rules, rules_to_dict
-from app.web import figures, labels
+from app.web import figures, labels, memo
 from app.web.security import (
     ADMIN,
     EVERYONE,
@@ -136,7 +136,16 @@ def preview() -> str | tuple[str, int]:
         return render_template("rules/_preview.html", result=None, errors=errors), 200
     creditor = current_creditor()
     today = clock.local_today(creditor.timezone)
-    result = figures.preview(db(), creditor, rules, today)
+    version = memo.version_key(db(), creditor.id)
+
+    def facts_of(excluded: frozenset[str]) -> Any:
+        # Typing in the form previews again and again: the book is read once.
+        key = ("facts", creditor.id, excluded) + version
+        return memo.remember(
+            key, lambda: figures.open_facts(db(), creditor, excluded), large=True
+        )
+
+    result = figures.preview(db(), creditor, rules, today, facts_of)
     return render_template(
         "rules/_preview.html", result=result, errors={}, labels=labels, today=today
     )

@@ -310,3 +310,34 @@ def test_sync_progress_is_shown_and_polled_while_running(
     assert "3 page(s), 2,500 record(s) so far" in busy
     dashboard = as_admin_a.get("/dashboard").get_data(as_text=True)
     assert 'hx-trigger="every 2s"' in dashboard
+
+
+def test_preview_reads_the_book_once_while_the_rules_change(
+    app, world, monkeypatch
+) -> None:
+    from app.web import figures
+
+    reads = []
+    real = figures.open_facts
+
+    def counted(*args, **kwargs):
+        reads.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(figures, "open_facts", counted)
+    client = sign_in(app.test_client(), world.a.admin)
+    token = csrf_token(client, "/rules")
+    form = {"min_amount_due": "0.01", "tier": "first_party", "csrf_token": token}
+    wide = client.post(
+        "/rules/preview",
+        data={**form, "window_start_days": "40", "window_end_days": "150"},
+    ).get_data(as_text=True)
+    usual = client.post(
+        "/rules/preview",
+        data={**form, "window_start_days": "30", "window_end_days": "120"},
+    ).get_data(as_text=True)
+    # 40..150: 45, 42 and 130 days refer. 30..120: 45 and 42 refer, 130 escalates.
+    assert "These <strong>3</strong> invoices" in wide
+    assert "These <strong>2</strong> invoices" in usual
+    assert "these <strong>1</strong> escalated" in usual
+    assert reads == [1]
