@@ -334,17 +334,22 @@ def _escalate(
 ) -> list[int]:
     if not past:
         return []
-    rows = session.execute(
-        sa.select(ReferralCase)
-        .join(CaseInvoice, CaseInvoice.case_id == ReferralCase.id)
+    # A subquery rather than DISTINCT: PostgreSQL cannot compare the JSON columns.
+    holding = (
+        sa.select(CaseInvoice.case_id)
         .where(
-            ReferralCase.creditor_id == creditor_id,
-            ReferralCase.state.in_(WORKING_STATES),
             CaseInvoice.invoice_id.in_(past),
             CaseInvoice.removed_at.is_(None),
         )
-        .distinct()
-    ).scalars()
+        .scalar_subquery()
+    )
+    rows = session.scalars(
+        sa.select(ReferralCase).where(
+            ReferralCase.creditor_id == creditor_id,
+            ReferralCase.state.in_(WORKING_STATES),
+            ReferralCase.id.in_(holding),
+        )
+    ).all()
     escalated = []
     for case in rows:
         cases.transition(
