@@ -66,6 +66,8 @@ def choose() -> Response:
     return redirect(safe_next(request.form.get("next"), url_for("dashboard.index")))
 
 
+# TODO: only program admins create accounts; a creditor admin cannot yet invite
+# their own colleagues as viewers, so the program must do it for them.
 @bp.get("/admin/users")
 @requires(PROGRAM, creditor=False)
 def users() -> str:

@@ -28,6 +28,8 @@ from app.web.security import ADMIN, current_creditor, db, requires, who
 logger = logging.getLogger(__name__)
 bp = Blueprint("settings", __name__)
 
+# TODO: no logo upload yet (the letters can print a PNG logo, but the creditor row
+# has no column for one); letters go out with a text letterhead only.
 MAX_FEE_RATE = Decimal("0.5")  # above half of what is collected is surely a typo
 TEXT_FIELDS = {
     "letterhead_name": 200,
