@@ -31,6 +31,7 @@ from app.web.security import (
     ADMIN,
     EVERYONE,
     PROGRAM,
+    back,
     care,
     creditor_id,
     current_creditor,
@@ -161,7 +162,7 @@ def bulk_refer() -> Response:
         touched = _refer(ids, "referred by hand in bulk from the invoice list")
         if touched:
             flash(f"{len(ids)} invoice(s) referred into {len(touched)} case(s).")
-    return redirect(request.referrer or url_for("invoices.index"))
+    return redirect(back(url_for("invoices.index")))
 
 
 def _refer(ids: list[int], why: str) -> list[ReferralCase]:
@@ -261,7 +262,7 @@ def approve(case_id: int) -> Response:
     except (referrals.ReferralError, cases.CaseError) as exc:
         db().rollback()
         flash(f"Not approved: {exc}")
-    return redirect(request.referrer or url_for("invoices.proposed"))
+    return redirect(back(url_for("invoices.proposed")))
 
 
 def _can_refer() -> bool:

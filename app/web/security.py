@@ -192,6 +192,14 @@ def who() -> str:
     return f"user:{g.user.id}"
 
 
+def back(default: str) -> str:
+    """The page the form was on, when it is on this site; else `default`."""
+    referrer = request.referrer or ""
+    if referrer.startswith(request.host_url):
+        return "/" + referrer.removeprefix(request.host_url)
+    return default
+
+
 def safe_next(target: str | None, default: str) -> str:
     """`target` if it is a path on this site, else `default` (no open redirects)."""
     if target and target.startswith("/") and not target.startswith("//"):

@@ -140,3 +140,19 @@ def test_creditor_users_ignore_switching_links(app, world) -> None:
     client = sign_in(app.test_client(), world.a.admin)
     response = client.get(f"/cases/{world.b.case_id}?creditor={world.b.creditor_id}")
     assert response.status_code == 404
+
+
+def test_redirects_stay_on_this_site(as_admin_a, world) -> None:
+    from tests.web.conftest import csrf_token as token_of
+
+    token = token_of(as_admin_a, "/invoices")
+    response = as_admin_a.post(
+        "/invoices/refer",
+        data={"csrf_token": token},
+        headers={"Referer": "https://evil.example/phish"},
+    )
+    assert response.status_code == 302
+    assert response.location.startswith("/invoices")
+    signed_out = as_admin_a.application.test_client()
+    page = signed_out.get("/login?next=//evil.example/x").get_data(as_text=True)
+    assert 'value="//evil.example/x"' not in page
