@@ -15,7 +15,11 @@ from zoneinfo import ZoneInfo
 from app import clock as clock_mod
 from app.clock import Clock
 from connectors.sandbox.quickbooks import api, books, oauth, wire
-from connectors.sandbox.quickbooks.convert import default_chart, to_qbo
+from connectors.sandbox.quickbooks.convert import (
+    SERVICES_ITEM,
+    default_chart,
+    to_qbo,
+)
 from connectors.sandbox.quickbooks.documents import flatten
 from connectors.sandbox.quickbooks.gate import build_app
 from connectors.sandbox.quickbooks.state import Change, Realm
@@ -214,6 +218,7 @@ class QuickBooksSandbox:
             realm.remove(entity, object_id)
             return realm.change(entity, object_id, "Delete")
         known = realm.get(entity, object_id) is not None
+        _server_defaults(realm, entity, raw)
         realm.put(entity, realm.stamped(entity, raw))
         return realm.change(entity, object_id, "Update" if known else "Create")
 
@@ -387,6 +392,43 @@ class QuickBooksSandbox:
         if self._server is not None:
             self._server.stop()
             self._server = None
+
+
+def _server_defaults(realm: Realm, entity: str, obj: dict[str, Any]) -> None:
+    """Fill what QBO itself sets on every stored object, where a payload left it out.
+
+    Support-case payloads are often abridged; QBO never stores an invoice without
+    TxnDate, lines or Balance, nor a payment without TxnDate, so neither does this.
+    """
+    if entity in ("Customer", "Vendor"):
+        obj.setdefault("Active", True)
+    if entity not in ("Invoice", "CreditMemo", "Payment", "Bill"):
+        return
+    if "TxnDate" not in obj:  # asking the clock costs a Redis call in the demo
+        obj["TxnDate"] = realm.today().isoformat()
+    lines = obj.get("Line")
+    if entity == "Payment":
+        obj.setdefault("Line", [])
+        if "TotalAmt" in obj and "UnappliedAmt" not in obj:
+            applied = sum(Decimal(str(line.get("Amount") or 0)) for line in obj["Line"])
+            obj["UnappliedAmt"] = Decimal(str(obj["TotalAmt"])) - applied
+        return
+    if "TotalAmt" not in obj and lines:
+        obj["TotalAmt"] = sum(
+            Decimal(str(line.get("Amount") or 0))
+            for line in lines
+            if line.get("DetailType") != "SubTotalLineDetail"
+        )
+    if not lines and "TotalAmt" in obj and entity != "Bill":
+        obj["Line"] = [
+            {
+                "Amount": obj["TotalAmt"],
+                "DetailType": "SalesItemLineDetail",
+                "SalesItemLineDetail": {"ItemRef": dict(SERVICES_ITEM)},
+            }
+        ]
+    if entity in ("Invoice", "Bill") and "TotalAmt" in obj:
+        obj.setdefault("Balance", obj["TotalAmt"])  # nothing paid on it yet
 
 
 def _exact(value: Any) -> Any:
