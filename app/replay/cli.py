@@ -2,7 +2,8 @@
 
 Exit codes: 0 the replay ran; 1 it could not run through (a connect, sync or worker
 failed, named on stderr); 2 the scenario is bad (every bad field named); 3 it ran,
-but an RQ job ended in RQ's failed registry (the result is still printed).
+but a sync ended in error or an RQ job in RQ's failed registry (the result is still
+printed, with `sync_errors` and `jobs_failed`).
 """
 
 from __future__ import annotations
@@ -64,8 +65,11 @@ def replay(scenario: Path, as_json: bool, data: Path, workers: int) -> None:
         click.echo(json.dumps(result, sort_keys=True))
     else:
         _print_summary(result)
+    for error in result["sync_errors"]:
+        say(f"sync failed after {error['step']}: {error['error']}")
     if result["jobs_failed"]:
         say(f"RQ jobs failed: {', '.join(result['jobs_failed'])} (see {data}/logs)")
+    if result["jobs_failed"] or result["sync_errors"]:
         sys.exit(EXIT_JOBS_FAILED)
 
 

@@ -58,6 +58,7 @@ class Replay:
     workers: int = 2
     api_calls: list[dict[str, Any]] = field(default_factory=list)
     snapshots: list[dict[str, Any]] = field(default_factory=list)
+    sync_errors: list[dict[str, str]] = field(default_factory=list)
     jobs_finished: set[str] = field(default_factory=set)
     jobs_failed: set[str] = field(default_factory=set)
 
@@ -341,8 +342,14 @@ class Replay:
         self._calls_before = total
         # Each invoice as CARE saw it when the step ended: the final state alone
         # hides what the referral looked like before a payment came in.
+        from app.models import LedgerConnection
+
         with self.rt.sessions() as session:
             self.snapshots.append({"step": label, "invoices": _invoices(session)})
+            row = session.get(LedgerConnection, self.connection_id)
+            if row is not None and row.sync_state == "failed":
+                # Kept, not raised: a payload that breaks the sync may be the case.
+                self.sync_errors.append({"step": label, "error": row.sync_error or ""})
 
     def _result(self) -> dict[str, Any]:
         from app.models import (
@@ -466,6 +473,7 @@ class Replay:
             "collected": {c: str(quantize(v, c)) for c, v in sorted(collected.items())},
             "jobs": sorted(self.jobs_finished | self.jobs_failed),
             "jobs_failed": sorted(self.jobs_failed),
+            "sync_errors": self.sync_errors,
             "api_calls": self.api_calls,
             "snapshots": self.snapshots,
             "received": self._received(),
