@@ -264,3 +264,51 @@ def _embedded(font: Any) -> bool:
         return False
     keys = set(descriptor.get_object())
     return bool(keys & {"/FontFile", "/FontFile2", "/FontFile3"})
+
+
+def test_c29_xero_empty_address_blocks_and_padded_one_is_trimmed(
+    replay: Replay,
+) -> None:
+    result = replay("C29-xero")
+    names = {c["id"]: c["debtor_name"] for c in result["cases"]}
+    assert sorted(names.values()) == [
+        "Raglan Roofing",
+        "Tuatara Tiling",
+        "Tui Landscaping Ltd",
+    ]
+    emails = {
+        names[s["case"]]: s
+        for s in result["outreach"]
+        if s["channel"] == "email" and s["step"] == 2
+    }
+    tui = emails["Tui Landscaping Ltd"]
+    assert (tui["state"], tui["outcome"], tui["sent_to"]) == (
+        "skipped",
+        "blocked: no e-mail",
+        [],
+    )
+    assert emails["Tuatara Tiling"]["sent_to"] == ["ap@tuatara.example"]
+    assert sorted(m["to"] for m in result["received"]["email"]) == [
+        "accounts@raglanroofing.example",
+        "ap@tuatara.example",
+    ]
+
+
+def test_c24_sweeps_every_day_but_refers_and_emails_each_once(
+    replay: Replay,
+) -> None:
+    result = replay("C24")
+    decisions = [(i["number"], i["decision"]) for i in result["invoices"]]
+    # Due 2025-03-20: 42 days late on 2025-05-01, 45 on 2025-05-04.
+    assert decisions[:12] == [(f"INV-24{n:02d}", "refer") for n in range(1, 13)]
+    assert decisions[12:] == [("INV-2498", "wait"), ("INV-2499", "skip")]
+    # The sweep ran on 1, 2, 3 and 4 May; the tick thirteen times.
+    assert sum(j.startswith("sweep-") for j in result["jobs"]) == 4
+    assert len(result["cases"]) == 12
+    emails = result["received"]["email"]
+    assert len(emails) == 12
+    assert len({m["message_id"] for m in emails}) == 12
+    assert len({m["to"] for m in emails}) == 12
+    letters = [s for s in result["outreach"] if s["channel"] == "letter"]
+    assert sum(s["state"] == "sent" for s in letters) == 12
+    assert len({s["content_path"] for s in letters if s["state"] == "sent"}) == 12
