@@ -184,6 +184,9 @@ def page(live) -> Iterator[Any]:
 
 def shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
+    # Web fonts load once layout asks for them (font-display: swap), then settle.
+    page.wait_for_load_state("networkidle")
+    page.evaluate("document.fonts.ready.then(() => true)")
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
