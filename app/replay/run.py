@@ -31,7 +31,7 @@ from rq.registry import FailedJobRegistry, FinishedJobRegistry
 from app import clock as clock_mod
 from app.demo.stack import Stack
 from app.money import quantize
-from app.replay.scenario import Scenario, Step
+from app.replay.scenario import ID_KEYS, Scenario, Step
 from jobs.queues import QUEUES
 
 logger = logging.getLogger(__name__)
@@ -296,9 +296,29 @@ class Replay:
             for name, items in data.items():
                 # The sandbox stamps an object without UpdatedDateUTC with its now.
                 touched[name] = [
-                    {k: v for k, v in o.items() if k != "UpdatedDateUTC"} for o in items
+                    {
+                        k: v
+                        for k, v in self._whole(name, o).items()
+                        if k != "UpdatedDateUTC"
+                    }
+                    for o in items
                 ]
         return touched
+
+    def _whole(self, collection: str, obj: dict[str, Any]) -> dict[str, Any]:
+        """A Xero deletion stub over the stored object: Xero keeps a deleted one whole.
+
+        `{"InvoiceID": .., "Status": "DELETED"}` alone would replace the invoice with
+        an object of no Type, which no ACCREC query finds; Xero lists it DELETED.
+        """
+        if obj.get("Status") not in ("DELETED", "VOIDED"):
+            return obj
+        key = ID_KEYS["xero"][collection]
+        wanted = str(obj[key]).lower()
+        for stored in self.stack.xero.objects(self.company_id, collection):
+            if str(stored.get(key, "")).lower() == wanted:
+                return {**stored, **obj}
+        return obj
 
     def _webhooks(self) -> None:
         if self.scenario.ledger == "quickbooks":
