@@ -1,9 +1,10 @@
 """`care replay SCENARIO.json`: reproduce a support case through the real path.
 
-Exit codes: 0 the replay ran; 1 it could not run through (a connect, sync or worker
-failed, named on stderr); 2 the scenario is bad (every bad field named); 3 it ran,
-but a sync ended in error or an RQ job in RQ's failed registry (the result is still
-printed, with `sync_errors` and `jobs_failed`).
+Exit codes: 0 the replay ran; 1 it could not run through (the OAuth connect or the
+first sync failed, or workers stayed busy past the time limit; named on stderr);
+2 the scenario is bad (every bad field named); 3 it ran, but a sync ended in error or
+an RQ job in RQ's failed registry (the result is still printed, with `sync_errors`
+and `jobs_failed`).
 """
 
 from __future__ import annotations

@@ -13,6 +13,12 @@ instead of reading a traceback from deep inside a sync. `"webhooks": false` on a
 step stores the change without the ledger's webhook: a delivery that never arrives.
 """
 
+# TODO: steps can only change the books or let days pass. What the program does on
+# its own initiative (a representative recording a payment that CARE then writes to
+# the ledger, C18 and C33's write-back halves), a webhook that arrives hours late
+# rather than never, and a scheduler outage (C27 b) have no step yet, so those parts
+# of the public cases are covered by the job and connector tests, not by a replay.
+
 from __future__ import annotations
 
 import json
