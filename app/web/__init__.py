@@ -15,7 +15,7 @@ from flask import Flask, g
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 
-from app import config, crypto, db
+from app import clock, config, crypto, db
 from app.config import Settings
 from app.web import formatting, jobs_bridge, security
 
@@ -63,6 +63,14 @@ def create_app(
     )
     if sessions is None:
         sessions = db.session_factory(db.make_engine(settings.database_url))
+    if settings.clock == "redis":
+        # The demo's simulated clock lives in Redis so the web app, the workers
+        # and the sandboxes agree on "now" (gunicorn workers included).
+        from app.redis_client import connect
+
+        clock.set_clock(
+            clock.RedisClock(connect(settings.redis_url, settings.data_dir))
+        )
     app.extensions["care"] = CareState(
         settings, sessions, enqueue or jobs_bridge.Jobs()
     )

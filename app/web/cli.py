@@ -22,14 +22,10 @@ def web(host: str, port: int, migrate: bool) -> None:
     """Serve the CARE web app (Flask's server: for development and the demo)."""
     from app import config, db
     from app.web import create_app
-    from jobs.runtime import install_clock
 
     settings = config.load()
     if migrate:
         db.upgrade(settings.database_url)
-    from app.redis_client import connect
-
-    install_clock(settings, connect(settings.redis_url, settings.data_dir))
     app = create_app(settings)
     logger.info("web serving host=%s port=%s", host, port)
     app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)

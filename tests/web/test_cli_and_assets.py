@@ -38,3 +38,28 @@ def test_pages_carry_security_headers(app) -> None:
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "frame-ancestors 'self'" in response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_demo_clock_in_redis_is_installed_by_the_app(
+    settings, sessions, jobs, redis_url, redis
+) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from app import clock as clock_mod
+    from app.web import create_app
+
+    previous = clock_mod.get_clock()
+    try:
+        create_app(
+            replace(settings, clock="redis", redis_url=redis_url),
+            sessions=sessions,
+            enqueue=jobs,
+            testing=True,
+        )
+        installed = clock_mod.get_clock()
+        assert isinstance(installed, clock_mod.RedisClock)
+        installed.set(datetime(2025, 5, 1, 12, 0, tzinfo=UTC))
+        assert clock_mod.now().date().isoformat() == "2025-05-01"
+    finally:
+        clock_mod.set_clock(previous)
