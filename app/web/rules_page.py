@@ -17,7 +17,8 @@ from werkzeug.wrappers import Response
 
 from app import audit, clock, referrals
 from app.rules import Rules, RulesError, Tier, creditor_rules, rules_to_dict
-from app.web import figures, labels, memo
+from app.web import labels, memo
+from app.web import preview as preview_module
 from app.web.security import (
     ADMIN,
     EVERYONE,
@@ -146,10 +147,10 @@ def preview() -> str | tuple[str, int]:
         # Typing in the form previews again and again: the book is read once.
         key = ("facts", creditor.id, excluded) + version
         return memo.remember(
-            key, lambda: figures.open_facts(db(), creditor, excluded), large=True
+            key, lambda: preview_module.open_facts(db(), creditor, excluded), large=True
         )
 
-    result = figures.preview(db(), creditor, rules, today, facts_of)
+    result = preview_module.preview(db(), creditor, rules, today, facts_of)
     return render_template(
         "rules/_preview.html", result=result, errors={}, labels=labels, today=today
     )

@@ -210,7 +210,7 @@ def test_viewer_cannot_reach_the_queue_or_people(app, world, sessions) -> None:
 
 def test_grouped_aging_equals_aging_over_every_invoice(world, sessions) -> None:
     from app import insights
-    from app.web import figures
+    from app.web import figures, preview
     from tests.domain import factories
 
     with sessions.begin() as session:
@@ -232,7 +232,7 @@ def test_grouped_aging_equals_aging_over_every_invoice(world, sessions) -> None:
     with sessions() as session:
         creditor = session.get(Creditor, world.a.creditor_id)
         today = date(2025, 5, 1)
-        _rows, every = figures.open_facts(session, creditor)
+        _rows, every = preview.open_facts(session, creditor)
         grouped = figures.aging_facts(session, creditor)
         by_invoice = insights.aging(every, today, "USD")
         by_group = insights.aging(grouped, today, "USD")
@@ -315,16 +315,16 @@ def test_sync_progress_is_shown_and_polled_while_running(
 def test_preview_reads_the_book_once_while_the_rules_change(
     app, world, monkeypatch
 ) -> None:
-    from app.web import figures
+    from app.web import preview
 
     reads = []
-    real = figures.open_facts
+    real = preview.open_facts
 
     def counted(*args, **kwargs):
         reads.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(figures, "open_facts", counted)
+    monkeypatch.setattr(preview, "open_facts", counted)
     client = sign_in(app.test_client(), world.a.admin)
     token = csrf_token(client, "/rules")
     form = {"min_amount_due": "0.01", "tier": "first_party", "csrf_token": token}
