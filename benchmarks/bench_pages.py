@@ -147,6 +147,9 @@ def fill(engine: sa.Engine, n: int, seed: int = 7) -> dict[str, Any]:
         if rows:
             conn.execute(sa.insert(Invoice), rows)
     _cases(engine, ids, rng)
+    # Planner statistics, as autovacuum (PostgreSQL) or a periodic ANALYZE keeps them.
+    with engine.begin() as conn:
+        conn.execute(sa.text("ANALYZE"))
     return ids
 
 
