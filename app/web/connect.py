@@ -332,6 +332,10 @@ def index() -> str:
 @requires(ADMIN, PROGRAM)
 def disconnect(connection_id: int) -> Response:
     row: LedgerConnection = owned(LedgerConnection, connection_id)
+    if request.form.get("confirm") != "yes":
+        # A disconnect pauses all outreach: it takes a deliberate second step.
+        flash("Tick the box to confirm the disconnect.")
+        return redirect(url_for("connect.index"))
     if row.status != "disconnected" and row.refresh_token:
         _revoke(row)
     previous = row.status

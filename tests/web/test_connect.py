@@ -235,7 +235,8 @@ def test_disconnect_revokes_at_the_ledger(wired, qbo, sessions, world) -> None:
 
     token = csrf_token(client, "/connections")
     response = client.post(
-        f"/connections/{connection_id}/disconnect", data={"csrf_token": token}
+        f"/connections/{connection_id}/disconnect",
+        data={"csrf_token": token, "confirm": "yes"},
     )
     assert response.status_code == 302
     grant = next(g for g in sandbox.grants() if g.realm_id == REALM)
@@ -286,3 +287,18 @@ def test_c03_callbacks_racing_in_parallel_exchange_once(
     assert sorted(answers) == [302, 302]
     assert sandbox.log.count("/oauth2/v1/tokens", grant_type="authorization_code") == 1
     assert len(jobs.syncs) == 1
+
+
+def test_disconnect_needs_its_confirmation(app, world, sessions) -> None:
+    from tests.web.conftest import csrf_token
+
+    client = sign_in(app.test_client(), world.a.admin)
+    token = csrf_token(client, "/connections")
+    response = client.post(
+        f"/connections/{world.a.connection_id}/disconnect", data={"csrf_token": token}
+    )
+    assert response.status_code == 302
+    with sessions() as session:
+        assert (
+            session.get(LedgerConnection, world.a.connection_id).status == "connected"
+        )
