@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,15 +15,14 @@ from aiosmtpd.smtp import Envelope
 from app.channels.letters import InvoiceLine, LetterInput, PaymentInstructions
 from app.channels.parties import Debtor, Letterhead, Representative
 from app.money import Money
-
-CASES = Path(__file__).resolve().parents[2].parent / "shared" / "cases"
+from tests.public_cases import CASES
 
 
 def load_case(case_id: str) -> dict[str, Any]:
     """One public case from ../shared/cases; a missing copy fails, never skips."""
     path = CASES / f"{case_id}.json"
     if not path.exists():
-        pytest.fail(f"public case {path} is missing: shared/ must sit beside the repo")
+        pytest.fail(f"public case {path} is missing: tests/cases/ holds the copies")
     return json.loads(path.read_text(encoding="utf-8"))
 
 

@@ -11,7 +11,6 @@ import json
 import re
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,15 +19,14 @@ from app.evaluation import InvoiceFacts, Outcome, Reason, evaluate, evaluate_all
 from app.fees import Collection, accrue_all
 from app.insights import aging
 from app.rules import CadenceStep, Channel, Rules, current_step, parse_rules
-
-CASES = Path(__file__).resolve().parents[2].parent / "shared" / "cases"
+from tests.public_cases import CASES
 
 
 def load_case(case_id: str) -> dict[str, Any]:
     """One public case; a missing copy fails, never skips."""
     path = CASES / f"{case_id}.json"
     if not path.exists():
-        pytest.fail(f"public case {path} is missing: shared/ must sit beside the repo")
+        pytest.fail(f"public case {path} is missing: tests/cases/ holds the copies")
     return json.loads(path.read_text(encoding="utf-8"))
 
 

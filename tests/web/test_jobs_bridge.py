@@ -7,7 +7,6 @@ processing job, and that job queues one incremental sync of the named connection
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,11 +14,11 @@ import sqlalchemy as sa
 
 from app.config import LedgerApp
 from app.models import LedgerConnection, WebhookDelivery
+from tests.public_cases import CASES
 from tests.web.conftest import QBO_VERIFIER
 
 pytest.importorskip("jobs.api", reason="the job layer (jobs/) is not in this build")
 
-CASES = Path(__file__).resolve().parents[2].parent / "shared" / "cases"
 REALM = "9130354426181920"
 
 

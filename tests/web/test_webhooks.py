@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,15 +15,14 @@ import sqlalchemy as sa
 
 from app.models import WebhookDelivery
 from app.web.webhooks import signature, verified
+from tests.public_cases import CASES
 from tests.web.conftest import count
-
-CASES = Path(__file__).resolve().parents[2].parent / "shared" / "cases"
 
 
 def load_case(case_id: str) -> dict[str, Any]:
     path = CASES / f"{case_id}.json"
     if not path.exists():
-        pytest.fail(f"public case {path} is missing: shared/ must sit beside the repo")
+        pytest.fail(f"public case {path} is missing: tests/cases/ holds the copies")
     return json.loads(path.read_text(encoding="utf-8"))
 
 
