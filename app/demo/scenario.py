@@ -30,6 +30,7 @@ import sqlalchemy as sa
 
 from app import clock as clock_mod
 from app.demo.stack import QBO_VERIFIER, XERO_WEBHOOK_KEY, Stack
+from app.money import quantize
 from jobs import faults
 
 logger = logging.getLogger(__name__)
@@ -286,9 +287,13 @@ class Demo:
         for invoice, ledger, tz in rows:
             if self._random.random() >= PAY_CHANCE:
                 continue
-            amount = invoice.amount_due
+            # What the ledger says is owed now: CARE's mirror may be a sync behind.
+            owed = self._owed_in_ledger(ledger, invoice.ledger_id)
+            if owed <= 0:
+                continue
+            amount = owed
             if self._random.random() < 0.25:  # some pay part of what they owe
-                amount = (amount / 2).quantize(Decimal("0.01"))
+                amount = quantize(owed / 2, invoice.currency)
             on = clock_mod.now().astimezone(ZoneInfo(tz)).date()
             if ledger == "quickbooks":
                 self.stack.qbo.pay_invoice(
@@ -308,6 +313,17 @@ class Demo:
                     "day": day,
                 }
             )
+
+    def _owed_in_ledger(self, ledger: str, invoice_id: str) -> Decimal:
+        if ledger == "quickbooks":
+            found = self.stack.qbo.get(self.stack.realm, "Invoice", invoice_id) or {}
+            return Decimal(str(found.get("Balance") or 0))
+        for found in self.stack.xero.objects(self.stack.tenant, "Invoices"):
+            if found.get("InvoiceID") == invoice_id:
+                if found.get("Status") != "AUTHORISED":
+                    return Decimal(0)
+                return Decimal(str(found.get("AmountDue") or 0))
+        return Decimal(0)
 
 
 _REDELIVERED: set[int] = set()
