@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app import clock, referrals, settlement
+from app import clock, commitments, referrals, settlement
 from jobs.queues import DEFAULT, enqueue_unique, unique_job
 from jobs.runtime import runtime
 
@@ -37,6 +37,7 @@ def sweep_creditor(creditor_id: int) -> dict[str, Any]:
         if creditor is None:
             raise LookupError(f"no creditor {creditor_id}")
         today = clock.local_today(creditor.timezone)
+        commitments.review(session, creditor_id, today)
         result = referrals.sweep(
             session, creditor_id, today, base_url=rt.settings.base_url
         )
