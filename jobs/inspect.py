@@ -30,9 +30,8 @@ def failed_jobs(redis: redis_lib.Redis, limit: int = 100) -> list[FailedJob]:
         for job in Job.fetch_many(registry.get_job_ids(), connection=redis):
             if job is None:
                 continue
-            trace = (
-                job.latest_result().exc_string if job.latest_result() else ""
-            ) or ""
+            result = job.latest_result()
+            trace = (result.exc_string if result is not None else "") or ""
             found.append(
                 FailedJob(
                     id=job.id,
