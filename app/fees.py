@@ -14,7 +14,7 @@ Rules of the fee:
   fee on its total collected, with no rounding drift between payments.
 - Accruals are billed once per creditor, currency and month (the month of the payment's
   date, which the ledger gives in the company's time zone), under a stable key
-  ``CARE-FEE-<creditor>-<YYYY-MM>-<CUR>`` that makes the ledger write idempotent.
+  ``CARE-<creditor>-<YYYYMM>-<CUR>`` that makes the ledger write idempotent.
 """
 
 from __future__ import annotations
@@ -201,8 +201,18 @@ class BillLine:
 
 
 def bill_key(creditor_id: str, month: str, currency: str) -> str:
-    """The stable key of a monthly fee bill, e.g. ``CARE-FEE-42-2025-05-USD``."""
-    return f"CARE-FEE-{creditor_id}-{month}-{currency}"
+    """The stable key of a monthly fee bill, e.g. ``CARE-42-202505-USD``.
+
+    NOTE: it is the bill's DocNumber in QuickBooks, which holds 21 characters at most
+    (Intuit's Bill reference), so the key stays short: 21 characters up to creditor
+    id 99,999.
+    """
+    key = f"CARE-{creditor_id}-{month.replace('-', '')}-{currency}"
+    if len(key) > 21:
+        # TODO: creditor ids past 99,999 need a shorter encoding (base 36, say);
+        # until then their bills cannot be keyed within QuickBooks' DocNumber.
+        raise ValueError(f"fee bill key {key!r} is longer than 21 characters")
+    return key
 
 
 def bill_lines(accruals: Iterable[Accrual]) -> list[BillLine]:

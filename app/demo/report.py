@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from app.demo.scenario import Demo
 from app.money import minor_unit, quantize
 
+BILL_PREFIX = "CARE-"  # app.fees.bill_key
 NOTE_TAG = re.compile(r"\[CARE:([^\]]+)\]")
 XERO_TAG = re.compile(r"\[(note:[^\]]+)\]")
 
@@ -30,6 +31,7 @@ def figures(demo: Demo) -> tuple[dict[str, Any], list[str]]:
         CaseInvoice,
         Effect,
         FeeAccrual,
+        FeeBill,
         Invoice,
         LedgerConnection,
         LedgerWrite,
@@ -88,6 +90,16 @@ def figures(demo: Demo) -> tuple[dict[str, Any], list[str]]:
         ):
             writes[ledger][kind] += 1
             write_keys[kind].append(key)
+        failed_writes = session.execute(
+            sa.select(
+                LedgerWrite.kind, LedgerWrite.target, LedgerWrite.last_error
+            ).where(LedgerWrite.state == "failed")
+        ).all()
+        unwritten_bills = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(FeeBill)
+            .where(FeeBill.amount > 0, FeeBill.state != "written")
+        )
         rates = dict(
             session.execute(
                 sa.select(FeeAccrual.currency, sa.func.max(FeeAccrual.rate)).group_by(
@@ -146,6 +158,11 @@ def figures(demo: Demo) -> tuple[dict[str, Any], list[str]]:
                 f"fees {currency}: {fee} is not {rate} of {collected[currency]}"
             )
 
+    for kind, target, error in failed_writes:
+        problems.append(f"{kind} write for {target} failed: {error}")
+    if unwritten_bills:
+        problems.append(f"{unwritten_bills} fee bill(s) made but not in the ledger")
+
     api_calls = {
         "quickbooks": stack.qbo.log.count("/v3/"),
         "xero": stack.xero.log.count("/api.xro/"),
@@ -190,7 +207,7 @@ def _quickbooks_writes(stack: Any) -> tuple[Counter[str], Counter[str]]:
     bills = Counter(
         str(b.get("DocNumber"))
         for b in realm.all("Bill")
-        if str(b.get("DocNumber", "")).startswith("CARE-FEE")
+        if str(b.get("DocNumber", "")).startswith(BILL_PREFIX)
     )
     return notes, bills
 
@@ -203,7 +220,7 @@ def _xero_writes(stack: Any) -> tuple[Counter[str], Counter[str]]:
             reference = str(
                 invoice.get("Reference") or invoice.get("InvoiceNumber") or ""
             )
-            if reference.startswith("CARE-FEE") and invoice.get("Status") != "VOIDED":
+            if reference.startswith(BILL_PREFIX) and invoice.get("Status") != "VOIDED":
                 bills[reference] += 1
             continue
         for record in stack.xero.history(stack.tenant, invoice["InvoiceID"]):

@@ -71,6 +71,8 @@ class FeeBill(Timestamps, Base):
     currency: Mapped[str] = mapped_column(Currency())
     month: Mapped[str] = mapped_column(sa.String(7))  # "2025-05"
     amount: Mapped[Decimal] = mapped_column(Money4())
-    key: Mapped[str] = mapped_column(sa.String(64))  # "CARE-FEE-2025-05-USD"
+    key: Mapped[str] = mapped_column(
+        sa.String(64)
+    )  # "CARE-42-202505-USD" (app.fees.bill_key)
     ledger_id: Mapped[str | None] = mapped_column(sa.String(64))
     state: Mapped[str] = mapped_column(sa.String(8), default="open")

@@ -187,15 +187,15 @@ def test_bill_lines_group_per_creditor_currency_and_month():
     # May USD for 42: 1.00 + 2.51 (1% of 250.50 = 2.505 -> 2.51) = 3.51.
     summary = [(ln.key, ln.fee, ln.collected, ln.accruals) for ln in lines]
     assert summary == [
-        ("CARE-FEE-42-2025-05-EUR", Decimal("0.80"), Decimal("80.00"), 1),
-        ("CARE-FEE-42-2025-05-USD", Decimal("3.51"), Decimal("350.50"), 2),
-        ("CARE-FEE-42-2025-06-USD", Decimal("3.00"), Decimal("300.00"), 1),
-        ("CARE-FEE-7-2025-05-USD", Decimal("5.00"), Decimal("500.00"), 1),
+        ("CARE-42-202505-EUR", Decimal("0.80"), Decimal("80.00"), 1),
+        ("CARE-42-202505-USD", Decimal("3.51"), Decimal("350.50"), 2),
+        ("CARE-42-202506-USD", Decimal("3.00"), Decimal("300.00"), 1),
+        ("CARE-7-202505-USD", Decimal("5.00"), Decimal("500.00"), 1),
     ]
 
 
 def test_bill_key_is_stable():
-    assert bill_key("42", "2025-05", "USD") == "CARE-FEE-42-2025-05-USD"
+    assert bill_key("42", "2025-05", "USD") == "CARE-42-202505-USD"
 
 
 @given(

@@ -97,5 +97,5 @@ def test_month_bill_is_made_and_queued_once(session):
     write = session.scalars(
         sa.select(LedgerWrite).where(LedgerWrite.kind == "fee_bill")
     ).one()
-    assert write.target == f"CARE-FEE-{creditor.id}-2025-05-USD"
+    assert write.target == f"CARE-{creditor.id}-202505-USD"
     assert write.payload["amount"] == "4.50"
