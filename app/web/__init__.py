@@ -37,6 +37,7 @@ BLUEPRINTS = (
     "app.web.live:bp",
     "app.web.webhooks:bp",
     "app.web.assets:bp",
+    "app.web.optout:bp",
 )
 
 
@@ -84,6 +85,9 @@ def create_app(
         app.register_blueprint(getattr(module, attr))
     csrf.exempt("app.web.webhooks.quickbooks")
     csrf.exempt("app.web.webhooks.xero")
+    # The signed token (unsubscribe) and Twilio's signature are the proof here.
+    csrf.exempt("app.web.optout.unsubscribe")
+    csrf.exempt("app.web.optout.twilio_inbound")
 
     app.teardown_appcontext(_close_session)
     _security_headers(app)

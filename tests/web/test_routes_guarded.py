@@ -42,7 +42,15 @@ POST_ROUTES: dict[str, dict[str, str]] = {
     "admin.deactivate": {},
 }
 # Signed, not cookie-authenticated: CSRF does not apply; the HMAC test covers them.
-PUBLIC_POSTS = {"webhooks.quickbooks", "webhooks.xero", "auth.login"}
+# The opt-out routes are signed too (a SECRET_KEY token, Twilio's signature):
+# tests/web/test_optout.py checks that a forged one changes nothing.
+PUBLIC_POSTS = {
+    "webhooks.quickbooks",
+    "webhooks.xero",
+    "auth.login",
+    "optout.unsubscribe",
+    "optout.twilio_inbound",
+}
 
 
 def _post_rules(app: Any) -> dict[str, Any]:
