@@ -100,6 +100,10 @@ def perform_write(connector: Any, write_id: int) -> bool:
     except FixError as exc:
         _fail(write_id, str(exc))
         return False
+    except (WaitError, ReconnectError):
+        # Not the write's fault: a rate limit or a lost grant. It waits, uncounted.
+        _uncount(write_id)
+        raise
     except Exception as exc:
         _note_error(write_id, exc)
         raise
@@ -162,6 +166,15 @@ def _fail(write_id: int, error: str) -> None:
             row.state = "failed"
             row.last_error = error[:2000]
     logger.error("write refused by the ledger write=%s: %s", write_id, error)
+
+
+def _uncount(write_id: int) -> None:
+    from app.models import LedgerWrite
+
+    with runtime().sessions.begin() as session:
+        row = session.get(LedgerWrite, write_id)
+        if row is not None and row.attempts > 0:
+            row.attempts -= 1
 
 
 def _note_error(write_id: int, exc: Exception) -> None:
