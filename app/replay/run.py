@@ -4,14 +4,15 @@ The order is the real one: the sandbox ledger holds the company's books before C
 knows it; a browser connects it through the web app's OAuth redirects; the workers
 run the first full sync; the creditor's rules are saved; at 06:00 in the company's
 zone the tick starts the day's sweep. Each `then` step runs days (the clock moves in
-six-hour steps and the tick, webhooks, the periodic sync and workers run at each, as
-in `care demo`) or changes the books (by webhook and sync, as the ledger would show
-it).
+six-hour steps and the tick, webhooks and workers run at each, as in `care demo`,
+and the periodic sync once a day) or changes the books (by webhook and sync, as the
+ledger would show it).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -79,6 +80,7 @@ class Replay:
             populate=self._populate,
             start_at=datetime.combine(scenario.today, START_AT, zone).astimezone(UTC),
         )
+        _refuse_shared_state()
         self.progress(f"starting the {scenario.ledger} sandbox, web app and workers")
         self.stack.start()
         try:
@@ -205,11 +207,11 @@ class Replay:
         self._tick()
 
     def _day(self) -> None:
-        for _ in range(TICKS_PER_DAY):
+        for n in range(TICKS_PER_DAY):
             self.stack.clock.advance(timedelta(hours=24 // TICKS_PER_DAY))
-            self._tick()
+            self._tick(periodic_sync=n == 0)
 
-    def _tick(self) -> None:
+    def _tick(self, periodic_sync: bool = False) -> None:
         from jobs.sync import sync_all
         from jobs.tick import tick
 
@@ -217,12 +219,14 @@ class Replay:
         self._webhooks()
         self._wait("tick")
         self._catch_up()
-        # The scheduler's periodic sync (every 15 minutes in production) comes
-        # after the tick's sends, so a change whose webhook never arrived is first
-        # met by the outreach job's own fresh read (C23), as it can be for real.
-        sync_all()
-        self._webhooks()
-        self._wait("periodic sync")
+        if periodic_sync:
+            # The scheduler's periodic sync (every 15 minutes in production), once
+            # a simulated day at midday, after the morning's sends: a change whose
+            # webhook never came is first met by the send-time read (C23), as it
+            # can be for real. Webhooks carry every other change at once.
+            sync_all()
+            self._webhooks()
+            self._wait("periodic sync")
 
     def _catch_up(self) -> None:
         """Let simulated minutes pass while work waits for a ledger's minute limit."""
@@ -544,6 +548,38 @@ def _invoices(session: Any) -> list[dict[str, Any]]:
         }
         for inv in session.scalars(sa.select(Invoice).order_by(Invoice.id))
     ]
+
+
+def _refuse_shared_state() -> None:
+    """Refuse a REDIS_URL or DATABASE_URL that already holds data.
+
+    The stack empties its Redis and writes a creditor into its database; pointed
+    by a leftover environment at a real deployment's servers, it would wipe its
+    queues and add a stranger to its books.
+    """
+    from app.redis_client import connect
+
+    redis_url = os.environ.get("REDIS_URL", "")
+    if redis_url and connect(redis_url).dbsize():
+        raise ReplayError(
+            "REDIS_URL's database is not empty; unset REDIS_URL (an embedded Redis "
+            "is used) or point it at an empty database"
+        )
+    database_url = os.environ.get("DATABASE_URL", "")
+    if database_url:
+        engine = sa.create_engine(database_url)
+        try:
+            if sa.inspect(engine).has_table("creditors"):
+                with engine.connect() as conn:
+                    rows = conn.execute(sa.text("SELECT count(*) FROM creditors"))
+                    if rows.scalar():
+                        raise ReplayError(
+                            "DATABASE_URL's database holds creditors; unset "
+                            "DATABASE_URL (SQLite in --data is used) or give an "
+                            "empty database"
+                        )
+        finally:
+            engine.dispose()
 
 
 def _several_currencies(scenario: Scenario) -> bool:
