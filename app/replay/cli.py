@@ -107,7 +107,8 @@ def _print_summary(result: dict[str, Any]) -> None:
     for write in result["ledger_writes"]:
         money = f" {write['currency']} {write['amount']}" if write["amount"] else ""
         out(f"  {write['kind']} {write['target']}{money}: {write['state']}")
-    out(f"fees: {result['fees'] or 'none'}")
+    fees = ", ".join(f"{c} {a}" for c, a in result["fees"].items())
+    out(f"fees: {fees or 'none'}")
     received = result["received"]
     out(f"received: {len(received['email'])} e-mails, {len(received['sms'])} texts")
     out(
