@@ -181,14 +181,29 @@ def _refresh_amounts(session: Session, case: ReferralCase, home: str) -> None:
 
 
 def _close_paid(session: Session, case: ReferralCase, who: str) -> None:
-    if case.state == "proposed":
-        cases.transition(session, case, "withdrawn", who, "paid before approval")
+    statuses = set(
+        session.scalars(
+            sa.select(Invoice.status)
+            .join(CaseInvoice, CaseInvoice.invoice_id == Invoice.id)
+            .where(CaseInvoice.case_id == case.id, CaseInvoice.removed_at.is_(None))
+        )
+    )
+    if statuses and statuses <= {"voided", "deleted"}:
+        # Nothing was paid: the creditor cancelled the debt in its books.
+        to, why, outcome = (
+            "withdrawn",
+            "invoices voided or deleted in the ledger",
+            "void",
+        )
+    elif case.state == "proposed":
+        to, why, outcome = "withdrawn", "paid before approval", "paid"
     else:
-        cases.transition(session, case, "resolved_paid", who, "nothing left to pay")
+        to, why, outcome = "resolved_paid", "nothing left to pay", "paid"
+    cases.transition(session, case, to, who, why)
     session.execute(
         sa.update(OutreachStep)
         .where(OutreachStep.case_id == case.id, OutreachStep.state == "scheduled")
-        .values(state="cancelled", outcome="paid", done_at=clock.now())
+        .values(state="cancelled", outcome=outcome, done_at=clock.now())
     )
 
 

@@ -200,10 +200,14 @@ def _adopt_company(connection_id: int, connector: Any) -> None:
 
 
 def _applied_to(session: Any, connection_id: int, page: Any) -> set[int]:
-    """Invoices a payment on this page was applied to: its fee may be owed."""
+    """Invoices paid, voided or deleted on this page: their cases may close."""
     from app.models import Invoice
 
     ledger_ids = {a.invoice_id for p in page.payments for a in p.applied}
+    # Xero reports a deleted or voided invoice as a status, not a deletion.
+    ledger_ids |= {
+        i.ledger_id for i in page.invoices if i.status.value in ("voided", "deleted")
+    }
     if not ledger_ids:
         return set()
     return set(

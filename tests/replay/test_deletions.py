@@ -67,16 +67,15 @@ def test_xero_deleted_stub_deletes_the_referred_invoice(
     assert result["snapshots"][1]["invoices"][0]["decision"] == "refer"  # 42 days
     [invoice] = result["invoices"]
     assert invoice["status"] == "deleted"
-    # Deleted at 06:00, before the 09:00 letter and e-mail: the send-time read
-    # finds nothing owed and sends nothing.
+    # Deleted at 06:00, before the 09:00 letter and e-mail: the sync that the
+    # webhook starts closes the case, and its planned steps are cancelled unsent.
     assert result["received"]["email"] == []
     first = [s for s in result["outreach"] if s["step"] in (1, 2)]
-    assert [(s["state"], s["sent_to"]) for s in first] == [("skipped", [])] * 2
+    assert [(s["state"], s["sent_to"]) for s in first] == [("cancelled", [])] * 2
     assert result["fees"] == {}
-    # TODO: the case stays active with its later steps scheduled (each would be
-    # skipped at send time): a Xero invoice turned DELETED is not settled the way
-    # a QuickBooks deletion is, so the case lingers on the work queue until closed
-    # by hand. Assert the case closes once sync settles deleted Xero invoices.
+    # The sync settles a Xero invoice turned DELETED as it does a QuickBooks
+    # deletion: nothing was paid, so the case is withdrawn, not resolved.
+    assert [c["state"] for c in result["cases"]] == ["withdrawn"]
 
 
 def test_quickbooks_deleted_status_deletes_the_referred_invoice(
@@ -105,8 +104,8 @@ def test_quickbooks_deleted_status_deletes_the_referred_invoice(
     assert result["company"]["timezone"] == "UTC"
     [invoice] = result["invoices"]
     assert invoice["status"] == "deleted"
-    # The deletion closes the case at once: nothing left is owed.
+    # The deletion closes the case at once; nothing was paid, so it is withdrawn.
     [case] = result["cases"]
-    assert (case["state"], case["amount_due"]) == ("resolved_paid", "0.00")
+    assert (case["state"], case["amount_due"]) == ("withdrawn", "0.00")
     assert {s["state"] for s in result["outreach"]} == {"cancelled"}
     assert result["received"] == {"email": [], "sms": []}
