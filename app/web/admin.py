@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import sqlalchemy as sa
 from flask import (
@@ -26,6 +27,7 @@ from app.web.security import (
     EVERYONE,
     PROGRAM,
     STAFF,
+    care,
     db,
     requires,
     safe_next,
@@ -165,8 +167,6 @@ def deactivate(user_id: int) -> Response:
 @bp.get("/admin/webhooks")
 @requires(PROGRAM, creditor=False)
 def webhooks() -> str:
-    # TODO: failed RQ jobs are not listed here yet; run rq-dashboard behind this
-    # role until they are.
     rows = (
         db()
         .scalars(
@@ -174,4 +174,17 @@ def webhooks() -> str:
         )
         .all()
     )
-    return render_template("admin/webhooks.html", rows=rows)
+    return render_template("admin/webhooks.html", rows=rows, failed=_failed_jobs())
+
+
+def _failed_jobs() -> list[Any]:
+    """Failed background jobs, for program admins only (this page's role)."""
+    from app.redis_client import connect
+    from jobs.inspect import failed_jobs
+
+    settings = care().settings
+    try:
+        return failed_jobs(connect(settings.redis_url, settings.data_dir))
+    except Exception:  # noqa: BLE001 - the page still shows the deliveries
+        logger.exception("failed jobs could not be read")
+        return []
