@@ -177,9 +177,16 @@ def page(live) -> Iterator[Any]:
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        # Console errors include Content-Security-Policy refusals and failed loads.
+        page.on(
+            "console",
+            lambda message: (
+                errors.append(message.text) if message.type == "error" else None
+            ),
+        )
         yield page
         browser.close()
-        assert errors == [], f"JavaScript errors in the pages: {errors}"
+        assert errors == [], f"errors in the pages: {errors}"
 
 
 def shot(page: Any, name: str) -> None:
