@@ -107,3 +107,27 @@ def _first(rt: Any, pattern: str, creditor_id: int, when: object) -> bool:
 def _previous_month(local: datetime) -> str:
     first = local.date().replace(day=1)
     return (first - timedelta(days=1)).strftime("%Y-%m")
+
+
+def work_due() -> bool:
+    """Whether any step of an active case is due now, or any ledger write waits."""
+    from app.models import LedgerWrite, OutreachStep, ReferralCase
+
+    now = clock.now()
+    with runtime().sessions() as session:
+        steps = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(OutreachStep)
+            .join(ReferralCase, ReferralCase.id == OutreachStep.case_id)
+            .where(
+                OutreachStep.state == "scheduled",
+                OutreachStep.due_at <= now,
+                ReferralCase.state == "active",
+            )
+        )
+        writes = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(LedgerWrite)
+            .where(LedgerWrite.state == "pending")
+        )
+    return bool(steps or writes)

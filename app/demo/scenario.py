@@ -37,7 +37,6 @@ logger = logging.getLogger(__name__)
 
 TICKS_PER_DAY = 4
 PAY_CHANCE = 0.05  # of each open referred invoice, each day
-MAX_CATCH_UP_MINUTES = 30
 
 
 @dataclass
@@ -151,49 +150,9 @@ class Demo:
             self._kill_mid_send()
         self._webhooks()
         self.stack.idle()
-        self._catch_up()
+        self.stack.catch_up(list(self.connections.values()), self.stack.idle)
         self._webhooks()
         self.stack.idle()
-
-    def _catch_up(self) -> None:
-        """Let simulated minutes pass while work waits for a ledger's minute limit.
-
-        A burst of sends at 09:00 needs more calls than Xero allows in one minute;
-        the jobs give way (WaitError) and run again in the following minutes.
-        """
-        from jobs.tick import dispatch_due
-        from jobs.writes import enqueue_writes
-
-        for _ in range(MAX_CATCH_UP_MINUTES):
-            if not self._due_now():
-                return
-            self.stack.clock.advance(timedelta(seconds=61))
-            dispatch_due()
-            for connection_id in self.connections.values():
-                enqueue_writes(connection_id)
-            self.stack.idle()
-
-    def _due_now(self) -> bool:
-        from app.models import LedgerWrite, OutreachStep, ReferralCase
-
-        now = clock_mod.now()
-        with self.rt.sessions() as session:
-            steps = session.scalar(
-                sa.select(sa.func.count())
-                .select_from(OutreachStep)
-                .join(ReferralCase, ReferralCase.id == OutreachStep.case_id)
-                .where(
-                    OutreachStep.state == "scheduled",
-                    OutreachStep.due_at <= now,
-                    ReferralCase.state == "active",
-                )
-            )
-            writes = session.scalar(
-                sa.select(sa.func.count())
-                .select_from(LedgerWrite)
-                .where(LedgerWrite.state == "pending")
-            )
-        return bool(steps or writes)
 
     def _emails_due(self) -> bool:
         from app.models import OutreachStep

@@ -29,7 +29,6 @@ import sqlalchemy as sa
 from rq import Queue
 from rq.registry import FailedJobRegistry, FinishedJobRegistry
 
-from app import clock as clock_mod
 from app.demo.stack import Stack
 from app.money import quantize
 from app.replay.scenario import ID_KEYS, Scenario, Step
@@ -43,7 +42,6 @@ logger = logging.getLogger(__name__)
 START_AT = dtime(5, 0)  # local: the company's books are connected before the sweep
 SWEEP_AT = dtime(6, 0)  # local: jobs.tick starts each creditor's sweep after this
 TICKS_PER_DAY = 4
-MAX_CATCH_UP_MINUTES = 30
 IDLE_TIMEOUT = 120.0  # seconds of wall time for the workers to drain one step
 SETTLE = 0.1  # seconds the workers must stay idle before a step counts as done
 
@@ -218,7 +216,7 @@ class Replay:
         tick()
         self._webhooks()
         self._wait("tick")
-        self._catch_up()
+        self.stack.catch_up([self.connection_id], lambda: self._wait("catch-up"))
         if periodic_sync:
             # The scheduler's periodic sync (every 15 minutes in production), once
             # a simulated day at midday, after the morning's sends: a change whose
@@ -227,43 +225,6 @@ class Replay:
             sync_all()
             self._webhooks()
             self._wait("periodic sync")
-
-    def _catch_up(self) -> None:
-        """Let simulated minutes pass while work waits for a ledger's minute limit."""
-        from jobs.tick import dispatch_due
-        from jobs.writes import enqueue_writes
-
-        for _ in range(MAX_CATCH_UP_MINUTES):
-            if not self._due_now():
-                return
-            self.stack.clock.advance(timedelta(seconds=61))
-            dispatch_due()
-            enqueue_writes(self.connection_id)
-            self._wait("catch-up")
-
-    def _due_now(self) -> bool:
-        from app.models import LedgerWrite, OutreachStep, ReferralCase
-
-        now = clock_mod.now()
-        with self.rt.sessions() as session:
-            steps = session.scalar(
-                sa.select(sa.func.count())
-                .select_from(OutreachStep)
-                .join(ReferralCase, ReferralCase.id == OutreachStep.case_id)
-                .where(
-                    OutreachStep.state == "scheduled",
-                    OutreachStep.due_at <= now,
-                    ReferralCase.state == "active",
-                )
-            )
-            writes = session.scalar(
-                sa.select(sa.func.count())
-                .select_from(LedgerWrite)
-                .where(LedgerWrite.state == "pending")
-            )
-        return bool(steps or writes)
-
-    # -- the books change --------------------------------------------------------
 
     def _change(self, step: Step) -> None:
         """Store the step's objects in the ledger, then let CARE see the change."""
@@ -274,7 +235,7 @@ class Replay:
             self.stack.xero.load(self.company_id, data, notify=step.webhooks)
         self._webhooks()
         self._wait("webhooks and syncs")
-        self._catch_up()
+        self.stack.catch_up([self.connection_id], lambda: self._wait("catch-up"))
 
     def _touched(
         self, data: dict[str, list[dict[str, Any]]]
