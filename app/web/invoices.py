@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from app import cases, clock, referrals
@@ -166,21 +167,30 @@ def bulk_refer() -> Response:
 
 
 def _refer(ids: list[int], why: str) -> list[ReferralCase]:
-    try:
-        touched = referrals.refer(
-            db(),
-            creditor_id(),
-            ids,
-            who=who(),
-            why=why,
-            today=_today(),
-            base_url=care().settings.base_url,
-        )
-        db().commit()
-    except (referrals.ReferralError, cases.CaseError) as exc:
-        db().rollback()
-        flash(f"Not referred: {exc}")
-        return []
+    for attempt in (1, 2):
+        try:
+            touched = referrals.refer(
+                db(),
+                creditor_id(),
+                ids,
+                who=who(),
+                why=why,
+                today=_today(),
+                base_url=care().settings.base_url,
+            )
+            db().commit()
+            break
+        except IntegrityError:
+            # A double click: the twin request added the same invoice to the case
+            # a moment ago. Once more, the invoice is found there and skipped.
+            db().rollback()
+            if attempt == 2:
+                raise
+            logger.info("refer raced creditor=%s invoices=%s", creditor_id(), ids)
+        except (referrals.ReferralError, cases.CaseError) as exc:
+            db().rollback()
+            flash(f"Not referred: {exc}")
+            return []
     logger.info(
         "referred by hand creditor=%s invoices=%s cases=%s",
         creditor_id(),

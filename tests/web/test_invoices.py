@@ -182,3 +182,40 @@ def test_representative_lands_on_the_work_queue(app, world) -> None:
     assert response.status_code == 302 and response.location.endswith("/queue")
     choose_creditor(client, world.a.creditor_id)
     assert client.get("/").location.endswith("/dashboard")
+
+
+def test_double_clicked_refer_makes_one_case(app, world, sessions) -> None:
+    import threading
+
+    first = sign_in(app.test_client(), world.a.admin)
+    token = csrf_token(first, "/invoices")
+    twin = app.test_client()
+    cookie = first.get_cookie("care_session")
+    twin.set_cookie("care_session", cookie.value, domain=cookie.domain)
+    invoice_id = world.a.invoice_ids[0]
+    barrier = threading.Barrier(2)
+    codes: list[int] = []
+
+    def click(client) -> None:
+        barrier.wait()
+        answer = client.post(
+            f"/invoices/{invoice_id}/refer", data={"csrf_token": token}
+        )
+        codes.append(answer.status_code)
+
+    threads = [threading.Thread(target=click, args=(c,)) for c in (first, twin)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert codes == [302, 302]
+    assert count(sessions, CaseInvoice, CaseInvoice.invoice_id == invoice_id) == 1
+    with sessions() as session:
+        debtor_cases = session.scalars(
+            sa.select(ReferralCase.id).where(
+                ReferralCase.creditor_id == world.a.creditor_id,
+                ReferralCase.state == "active",
+            )
+        ).all()
+    assert len(debtor_cases) == 2  # the world's own case and this debtor's one
+    assert count(sessions, LedgerWrite, LedgerWrite.kind == "note") == 1
