@@ -170,17 +170,29 @@ def refer(
         if invoice.id in present:
             continue
         home = home_amount(invoice, creditor.home_currency)
-        session.add(
-            CaseInvoice(
-                creditor_id=creditor.id,
-                case_id=case.id,
-                invoice_id=invoice.id,
-                referred_at=now,
-                currency=invoice.currency,
-                amount_at_referral=invoice.amount_due,
-                home_amount_at_referral=home,
+        # A savepoint: a double-click (or two sweeps) may add this invoice at the
+        # same moment; the unique (case, invoice) pair keeps one and we skip ours.
+        try:
+            with session.begin_nested():
+                session.add(
+                    CaseInvoice(
+                        creditor_id=creditor.id,
+                        case_id=case.id,
+                        invoice_id=invoice.id,
+                        referred_at=now,
+                        currency=invoice.currency,
+                        amount_at_referral=invoice.amount_due,
+                        home_amount_at_referral=home,
+                    )
+                )
+        except IntegrityError:
+            logger.info(
+                "invoice already in case creditor=%s case=%s invoice=%s",
+                creditor.id,
+                case.id,
+                invoice.id,
             )
-        )
+            continue
         case.amount_referred += home
         case.amount_due += home
         added.append(invoice.id)

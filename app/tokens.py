@@ -250,7 +250,13 @@ def consume_state(
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
-    row = session.scalar(sa.select(OAuthState).where(OAuthState.state == state))
+    # populate_existing: a row this session already held must show the winner's
+    # used_at, or the loser of a race would read "unused" and report "expired".
+    row = session.scalar(
+        sa.select(OAuthState)
+        .where(OAuthState.state == state)
+        .execution_options(populate_existing=True)
+    )
     if won == 1 and row is not None:
         session.refresh(row)
         return row
