@@ -303,10 +303,14 @@ def referral_note(
 
 
 def queue_note(
-    session: Session, case: ReferralCase, invoice: Invoice, text: str
+    session: Session,
+    case: ReferralCase,
+    invoice: Invoice,
+    text: str,
+    event: str = "referred",
 ) -> LedgerWrite | None:
-    """Queue the status note for `invoice` once; the ledger job writes it."""
-    key = f"note:{invoice.connection_id}:{invoice.ledger_id}:referred:{case.id}"
+    """Queue a status note (`event`: referred, closed) for `invoice` once."""
+    key = f"note:{invoice.connection_id}:{invoice.ledger_id}:{event}:{case.id}"
     if session.scalar(
         sa.select(LedgerWrite.id).where(LedgerWrite.idempotency_key == key)
     ):

@@ -200,11 +200,28 @@ def _close_paid(session: Session, case: ReferralCase, who: str) -> None:
     else:
         to, why, outcome = "resolved_paid", "nothing left to pay", "paid"
     cases.transition(session, case, to, who, why)
+    _note_closed(session, case, why)
     session.execute(
         sa.update(OutreachStep)
         .where(OutreachStep.case_id == case.id, OutreachStep.state == "scheduled")
         .values(state="cancelled", outcome=outcome, done_at=clock.now())
     )
+
+
+def _note_closed(session: Session, case: ReferralCase, why: str) -> None:
+    """Tell the ledger, on each of the case's invoices, that CARE has stopped."""
+    from app.referrals import queue_note
+
+    invoices = session.scalars(
+        sa.select(Invoice)
+        .join(CaseInvoice, CaseInvoice.invoice_id == Invoice.id)
+        .where(CaseInvoice.case_id == case.id, CaseInvoice.removed_at.is_(None))
+    ).all()
+    for invoice in invoices:
+        if invoice.status == "deleted":
+            continue  # nothing left in the ledger to write on
+        text = f"CARE: case C-{case.id} closed ({why}); no further reminders."
+        queue_note(session, case, invoice, text, event="closed")
 
 
 def bill_month(session: Session, creditor_id: int, month: str) -> list[FeeBill]:

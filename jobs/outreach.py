@@ -92,6 +92,9 @@ def run_step(step_id: int) -> str:
         logger.warning("step waits step=%s case=%s: %s", step_id, ctx.case_id, exc)
         return f"waiting: {exc}"
     if not unpaid:
+        from jobs.writes import enqueue_writes
+
+        enqueue_writes(ctx.connection_id)  # the case closed: its notes go out now
         return _finish(rt, ctx.step_id, "skipped", "skipped: paid")
 
     if ctx.channel == "call":

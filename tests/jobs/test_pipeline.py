@@ -132,6 +132,10 @@ def test_referral_outreach_and_payment_through_real_parts(backend):
         ).one()
         assert invoice.amount_due == Decimal("0.00")
 
+    # The ledger is told, on the invoice, that CARE has stopped.
+    note = backend.sandbox.get(REALM, "Invoice", "1501")["PrivateNote"]
+    assert "case C-1 closed (nothing left to pay); no further reminders" in note
+
     # The next sync sees the payment itself and accrues 1% of 450.00 = 4.50.
     sync_connection(backend.connection_id)
     with rt.sessions() as session:
