@@ -50,7 +50,8 @@ def test_c15_refers_the_balance_and_bills_the_fee_on_the_payment_after(
     assert {s["outcome"] for s in result["outreach"] if s["state"] != "sent"} == {
         "paid"
     }
-    assert [w["kind"] for w in result["ledger_writes"]] == ["note"]
+    # Two notes on the invoice: referred, then closed once paid.
+    assert [w["kind"] for w in result["ledger_writes"]] == ["note", "note"]
     assert result["jobs"] and result["jobs_failed"] == []
     assert result["api_calls"][0]["step"] == "connect and first sync"
     assert all(c["calls"] > 0 for c in result["api_calls"])

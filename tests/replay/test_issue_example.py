@@ -83,8 +83,10 @@ def test_abridged_issue_scenario_refers_collects_and_bills(
     assert result["sync_errors"] == []
     # The status note went onto an invoice loaded without lines: QBO's sparse
     # update needs them, and the sandbox gave it the line QBO would have.
+    # The referral note, then the note that the case closed.
     assert [(w["kind"], w["state"]) for w in result["ledger_writes"]] == [
-        ("note", "done")
+        ("note", "done"),
+        ("note", "done"),
     ]
     [case] = result["cases"]
     assert (case["state"], case["amount_collected"]) == ("resolved_paid", "450.00")
