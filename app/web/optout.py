@@ -88,7 +88,11 @@ def twilio_inbound() -> Response:
 
 def _set_opt_out(number: str, opted_out: bool) -> None:
     # Phones are kept as the ledger wrote them; compare in E.164 where they parse.
-    for debtor in db().scalars(sa.select(Debtor).where(Debtor.phones != "[]")):
+    # TODO: this reads every debtor; a normalised phone column with an index would
+    # make a STOP reply one lookup instead of a scan of all debtors.
+    for debtor in db().scalars(sa.select(Debtor)):
+        if not debtor.phones:
+            continue
         numbers = set()
         for phone in debtor.phones or []:
             try:
