@@ -291,7 +291,7 @@ def resolve_dispute(
         detail={"resolution": resolution},
     )
     if target == "withdrawn":
-        _cancel_steps(session, case, "withdrawn after dispute")
+        cases.cancel_steps(session, case.id, "withdrawn after dispute")
 
 
 def withdraw(session: Session, case: ReferralCase, *, who: str, why: str) -> None:
@@ -300,7 +300,7 @@ def withdraw(session: Session, case: ReferralCase, *, who: str, why: str) -> Non
         raise ActionError("say why the case is withdrawn", "why")
     cases.transition(session, case, "withdrawn", who, why)
     _cancel_open_promises(session, case)
-    _cancel_steps(session, case, "withdrawn")
+    cases.cancel_steps(session, case.id, "withdrawn")
 
 
 def escalate(session: Session, case: ReferralCase, *, who: str, why: str) -> None:
@@ -308,7 +308,7 @@ def escalate(session: Session, case: ReferralCase, *, who: str, why: str) -> Non
     if not why.strip():
         raise ActionError("say why the case goes to a third party", "why")
     cases.transition(session, case, "escalated", who, why)
-    _cancel_steps(session, case, "escalated")
+    cases.cancel_steps(session, case.id, "escalated")
 
 
 def add_note(session: Session, case: ReferralCase, *, who: str, text: str) -> None:
@@ -369,14 +369,6 @@ def _case_invoices(
     if invoice_ids and len(found) != len(set(invoice_ids)):
         raise ActionError("an invoice named is not in this case", "invoice_ids")
     return found
-
-
-def _cancel_steps(session: Session, case: ReferralCase, why: str) -> None:
-    session.execute(
-        sa.update(OutreachStep)
-        .where(OutreachStep.case_id == case.id, OutreachStep.state == "scheduled")
-        .values(state="cancelled", outcome=why, done_at=clock.now())
-    )
 
 
 def _cancel_open_promises(session: Session, case: ReferralCase) -> None:

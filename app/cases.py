@@ -19,7 +19,15 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app import audit, clock
 from app.db import scoped
-from app.models import CaseInvoice, Creditor, Debtor, Invoice, ReferralCase, User
+from app.models import (
+    CaseInvoice,
+    Creditor,
+    Debtor,
+    Invoice,
+    OutreachStep,
+    ReferralCase,
+    User,
+)
 from app.models.cases import CASE_STATES, OPEN_CASE_STATES, TIERS
 from app.money import quantize
 
@@ -369,3 +377,12 @@ def open_load(session: Session) -> dict[int, int]:
         .group_by(ReferralCase.representative_id)
     )
     return {rep: int(count) for rep, count in rows if rep is not None}
+
+
+def cancel_steps(session: Session, case_id: int, why: str) -> None:
+    """Cancel every step of the case still scheduled, noting `why` on each."""
+    session.execute(
+        sa.update(OutreachStep)
+        .where(OutreachStep.case_id == case_id, OutreachStep.state == "scheduled")
+        .values(state="cancelled", outcome=why, done_at=clock.now())
+    )

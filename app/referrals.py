@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app import cases, clock
+from app import cases
 from app.db import scoped
 from app.evaluation import Decision, InvoiceFacts, Outcome, evaluate_all
 from app.models import (
@@ -364,17 +364,9 @@ def _escalate(
             "an invoice passed the end of the referral window: third-party placement"
             " recommended",
         )
-        _cancel_steps(session, case.id, "escalated")
+        cases.cancel_steps(session, case.id, "escalated")
         escalated.append(case.id)
     return escalated
-
-
-def _cancel_steps(session: Session, case_id: int, why: str) -> None:
-    session.execute(
-        sa.update(OutreachStep)
-        .where(OutreachStep.case_id == case_id, OutreachStep.state == "scheduled")
-        .values(state="cancelled", outcome=why, done_at=clock.now())
-    )
 
 
 def _creditor(session: Session, creditor_id: int) -> Creditor:

@@ -28,7 +28,6 @@ from app.models import (
     Invoice,
     LedgerConnection,
     LedgerWrite,
-    OutreachStep,
     Payment,
     PaymentApplication,
     ReferralCase,
@@ -201,11 +200,7 @@ def _close_paid(session: Session, case: ReferralCase, who: str) -> None:
         to, why, outcome = "resolved_paid", "nothing left to pay", "paid"
     cases.transition(session, case, to, who, why)
     _note_closed(session, case, why)
-    session.execute(
-        sa.update(OutreachStep)
-        .where(OutreachStep.case_id == case.id, OutreachStep.state == "scheduled")
-        .values(state="cancelled", outcome=outcome, done_at=clock.now())
-    )
+    cases.cancel_steps(session, case.id, outcome)
 
 
 def _note_closed(session: Session, case: ReferralCase, why: str) -> None:
