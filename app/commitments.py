@@ -22,14 +22,12 @@ from sqlalchemy.orm import Session
 from app import cases
 from app.models import (
     Creditor,
-    FeeAccrual,
     Instalment,
-    Invoice,
     PaymentPlan,
     Promise,
     ReferralCase,
 )
-from app.money import quantize
+from app.settlement import collected_home
 
 logger = logging.getLogger(__name__)
 
@@ -57,26 +55,6 @@ def review(session: Session, creditor_id: int, today: date) -> Review:
     return result
 
 
-def collected(
-    session: Session, case: ReferralCase, home: str, since: date, until: date
-) -> Decimal:
-    """Money collected on the case's invoices from `since` to `until`, home currency."""
-    rows = session.execute(
-        sa.select(FeeAccrual.collected_amount, Invoice)
-        .join(Invoice, Invoice.id == FeeAccrual.invoice_id)
-        .where(
-            FeeAccrual.case_id == case.id,
-            FeeAccrual.accrued_on >= since,
-            FeeAccrual.accrued_on <= until,
-        )
-    ).all()
-    total = Decimal(0)
-    for amount, invoice in rows:
-        rate = invoice.exchange_rate if invoice.currency != home else None
-        total += quantize(amount * rate, home) if rate else amount
-    return quantize(total, home)
-
-
 def _promises(
     session: Session, creditor: Creditor, today: date, result: Review
 ) -> None:
@@ -90,7 +68,7 @@ def _promises(
         )
     ).all()
     for promise, case in due:
-        got = collected(
+        got = collected_home(
             session, case, creditor.home_currency, promise.promised_on, today
         )
         promise.state = "kept" if got >= promise.amount else "broken"
@@ -130,7 +108,7 @@ def _instalments(
             .order_by(Instalment.number)
         ).all()
         started = plan.created_at.astimezone(ZoneInfo(creditor.timezone)).date()
-        got = collected(session, case, creditor.home_currency, started, today)
+        got = collected_home(session, case, creditor.home_currency, started, today)
         owed_so_far = Decimal(0)
         for instalment in instalments:
             owed_so_far += instalment.amount

@@ -166,17 +166,36 @@ def _refresh_amounts(session: Session, case: ReferralCase, home: str) -> None:
         if invoice.status in ("voided", "deleted"):
             continue
         due += cases.home_amount(invoice, home)
-    collected = _ZERO
-    accruals = session.execute(
+    case.amount_due = quantize(due, home)
+    case.amount_collected = collected_home(session, case, home)
+
+
+def collected_home(
+    session: Session,
+    case: ReferralCase,
+    home: str,
+    since: date | None = None,
+    until: date | None = None,
+) -> Decimal:
+    """Money collected on the case after referral, in the home currency.
+
+    Each payment counts at its invoice's own rate; `since` and `until` bound the
+    payment dates (both inclusive) when given.
+    """
+    query = (
         sa.select(FeeAccrual.collected_amount, Invoice)
         .join(Invoice, Invoice.id == FeeAccrual.invoice_id)
         .where(FeeAccrual.case_id == case.id)
-    ).all()
-    for amount, invoice in accruals:
+    )
+    if since is not None:
+        query = query.where(FeeAccrual.accrued_on >= since)
+    if until is not None:
+        query = query.where(FeeAccrual.accrued_on <= until)
+    total = _ZERO
+    for amount, invoice in session.execute(query).all():
         rate = invoice.exchange_rate if invoice.currency != home else None
-        collected += quantize(amount * rate, home) if rate else amount
-    case.amount_due = quantize(due, home)
-    case.amount_collected = quantize(collected, home)
+        total += quantize(amount * rate, home) if rate else amount
+    return quantize(total, home)
 
 
 def _close_paid(session: Session, case: ReferralCase, who: str) -> None:
