@@ -57,6 +57,8 @@ class Demo:
     faults_seen: dict[str, Any] = field(default_factory=dict)
     payments: list[dict[str, Any]] = field(default_factory=list)
     redelivered: int = 0
+    # Deliveries already sent twice; the sandboxes keep them, so their ids hold.
+    _redelivered: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.stack.seed)
@@ -202,16 +204,16 @@ class Demo:
         sent = [
             ("quickbooks", d.body)
             for d in qbo.notifier.deliveries
-            if d.delivered and id(d) not in _REDELIVERED
+            if d.delivered and id(d) not in self._redelivered
         ] + [
             ("xero", d.body)
             for d in xero.webhooks.deliveries
-            if d.done and id(d) not in _REDELIVERED
+            if d.done and id(d) not in self._redelivered
         ]
         for ledger, body in sent:
             self._redeliver(ledger, body)
         for d in [*qbo.notifier.deliveries, *xero.webhooks.deliveries]:
-            _REDELIVERED.add(id(d))
+            self._redelivered.add(id(d))
 
     def _redeliver(self, ledger: str, body: bytes) -> None:
         key = QBO_VERIFIER if ledger == "quickbooks" else XERO_WEBHOOK_KEY
@@ -283,6 +285,3 @@ class Demo:
                     return Decimal(0)
                 return Decimal(str(found.get("AmountDue") or 0))
         return Decimal(0)
-
-
-_REDELIVERED: set[int] = set()
