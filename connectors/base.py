@@ -7,7 +7,7 @@ the neutral class and a test can check the ledger's own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -113,8 +113,8 @@ class Connector(Protocol):
         """API calls made through this connector, all endpoints."""
         ...
 
-    def company(self) -> Company:
-        """The company: name, home currency, time zone, country."""
+    def company(self, fresh: bool = False) -> Company:
+        """The company: name, home currency, time zone, country (`fresh`: re-read)."""
         ...
 
     def sync(self, cursor: dict[str, object] | None) -> Iterator[SyncPage]:
@@ -123,6 +123,14 @@ class Connector(Protocol):
 
     def fresh_read(self, invoice_id: str) -> FreshRead:
         """The invoice and its customer's unapplied credits, read now."""
+        ...
+
+    def read_invoices(self, invoice_ids: Sequence[str]) -> dict[str, Invoice]:
+        """The invoices as the ledger has them now, by id, in as few calls as it takes.
+
+        An invoice deleted in the ledger comes back with nothing owed. This is the
+        payment gate's read before each send; `fresh_read` adds the customer.
+        """
         ...
 
     def find_invoices(self, number: str) -> list[Invoice]:

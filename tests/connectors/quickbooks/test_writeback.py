@@ -348,3 +348,30 @@ def test_foreign_fee_bill_has_its_own_vendor_and_the_days_rate(env):
     assert stored["CurrencyRef"]["value"] == "EUR"
     assert stored["ExchangeRate"] == Decimal("1.0920")  # the rate on 2025-05-31
     assert stored["TotalAmt"] == Decimal("50.00")
+
+
+def test_read_invoices_is_one_query_and_reports_a_deleted_one_as_gone(env):
+    """The payment gate's read: a paid, an open and a deleted invoice in one call."""
+    env.load(
+        Customer=[f.customer(1, "Cool Cars")],
+        Invoice=[
+            f.invoice(5, 1, "9.00"),
+            f.invoice(6, 1, "120.00"),
+            f.invoice(7, 1, "40.00"),
+        ],
+    )
+    env.load(Invoice=[{"Id": "7", "status": "Deleted"}])
+    env.sandbox.pay_invoice(env.realm, "6", Decimal("120.00"), on=date(2025, 5, 1))
+    connector = env.connector()
+    connector.company()
+    before = connector.calls
+
+    read = connector.read_invoices(["5", "6", "7"])
+
+    assert connector.calls - before == 1
+    assert read["5"].status is InvoiceStatus.OPEN
+    assert read["5"].amount_due == Decimal("9.00")
+    assert read["6"].status is InvoiceStatus.PAID
+    assert read["6"].amount_due == Decimal("0.00")
+    assert read["7"].status is InvoiceStatus.DELETED
+    assert read["7"].amount_due == Decimal("0.00")

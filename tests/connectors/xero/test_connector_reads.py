@@ -127,6 +127,35 @@ def test_fresh_read_counts_unspent_credit_in_the_invoice_currency(
     assert connector.calls == 6
 
 
+def test_read_invoices_is_one_call_for_the_case(connector, sandbox, tenant) -> None:
+    """The payment gate's read: open, paid and deleted invoices in one GET."""
+    sandbox.load(
+        tenant,
+        {
+            "Contacts": [f.contact(1)],
+            "Invoices": [
+                f.invoice(1, 1, total="250.00", due="120.50"),
+                f.invoice(2, 1, total="80.00"),
+                f.invoice(3, 1, status="DELETED", total="15.00"),
+            ],
+        },
+    )
+    sandbox.pay_invoice(tenant, f.invoice_id(2), "80.00", date(2025, 5, 2))
+    connector.company()
+    before = sandbox.log.count("/api.xro/2.0/Invoices")
+
+    wanted = [f.invoice_id(1), f.invoice_id(2), f.invoice_id(3)]
+    read = connector.read_invoices(wanted)
+
+    assert sandbox.log.count("/api.xro/2.0/Invoices") - before == 1
+    assert connector.calls == 2  # /Organisation, then the one read
+    assert read[wanted[0]].amount_due == Decimal("120.50")
+    assert read[wanted[0]].status is InvoiceStatus.OPEN
+    assert read[wanted[1]].amount_due == Decimal("0.00")
+    assert read[wanted[1]].status is InvoiceStatus.PAID
+    assert read[wanted[2]].status is InvoiceStatus.DELETED
+
+
 def test_find_invoices_by_exact_number(connector, sandbox, tenant) -> None:
     sandbox.load(
         tenant,
