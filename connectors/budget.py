@@ -120,6 +120,22 @@ class CallBudget:
                 "budget paused name=%s scope=%s until=%s", self.name, scope, until
             )
 
+    def remaining(self) -> int:
+        """Calls left in the current minute (and day); 0 while paused.
+
+        A reading, not a reservation: a dispatcher sizes a batch of jobs with it,
+        and each call still takes its own slot.
+        """
+        now_ms = int(self._now().timestamp() * 1000)
+        if int(self._redis.get(self._keys[3]) or 0) > now_ms:
+            return 0
+        minute = self._redis.zcount(self._keys[0], f"({now_ms - 60000}", "+inf")
+        left = self._limits.per_minute - int(minute)
+        if self._limits.per_day:
+            day = self._redis.zcount(self._keys[1], f"({now_ms - 86400000}", "+inf")
+            left = min(left, self._limits.per_day - int(day))
+        return max(0, left)
+
     def paused_until(self) -> datetime | None:
         raw = self._redis.get(self._keys[3])
         if raw is None:

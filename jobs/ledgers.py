@@ -24,10 +24,10 @@ def connector_for(rt: Runtime, connection_id: int) -> Connector:
         timezone = creditor.timezone if adopted and creditor else None
 
     store = DbTokenStore(rt.sessions, connection_id, rt.redis)
+    budget = budget_for(rt, ledger, external_id)
     if ledger == "quickbooks":
         from connectors.quickbooks.connector import QuickBooksConnector
 
-        budget = CallBudget(rt.redis, f"quickbooks:{external_id}", QUICKBOOKS_LIMITS)
         return QuickBooksConnector(
             rt.settings.quickbooks,
             external_id,
@@ -38,5 +38,10 @@ def connector_for(rt: Runtime, connection_id: int) -> Connector:
         )
     from connectors.xero.connector import XeroConnector
 
-    budget = CallBudget(rt.redis, f"xero:{external_id}", XERO_LIMITS)
     return XeroConnector(rt.settings.xero, store, rt.redis, external_id, budget=budget)
+
+
+def budget_for(rt: Runtime, ledger: str, external_id: str) -> CallBudget:
+    """The shared call budget of one realm (QuickBooks) or tenant (Xero)."""
+    limits = QUICKBOOKS_LIMITS if ledger == "quickbooks" else XERO_LIMITS
+    return CallBudget(rt.redis, f"{ledger}:{external_id}", limits)

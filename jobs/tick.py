@@ -33,22 +33,29 @@ def tick() -> dict[str, Any]:
     return {"steps": len(steps), "sweeps": sweeps, "bills": bills}
 
 
-# Steps started per connection by one dispatch. A step's payment gate reads the
-# ledger (Xero: about five calls), so more than this in one minute would only meet
-# the tenant's call budget and be put back; the rest goes at the next tick.
-PER_DISPATCH = {"quickbooks": 60, "xero": 8}
+# Each step's payment gate reads the case's invoices in one call; a few calls of the
+# minute stay free for syncs, webhooks and notes. Starting more steps than the budget
+# allows would only see them put back.
+CALLS_PER_STEP = 1
+RESERVED_CALLS = 5
 
 
 def dispatch_due(limit: int = 500) -> list[int]:
     """Queue scheduled steps of active cases whose time has come, within budgets."""
     from app.models import Debtor, LedgerConnection, OutreachStep, ReferralCase
+    from jobs.ledgers import budget_for
     from jobs.outreach import enqueue_step
 
     rt = runtime()
     now = clock.now()
     with rt.sessions() as session:
         due = session.execute(
-            sa.select(OutreachStep.id, LedgerConnection.id, LedgerConnection.ledger)
+            sa.select(
+                OutreachStep.id,
+                LedgerConnection.id,
+                LedgerConnection.ledger,
+                LedgerConnection.external_id,
+            )
             .join(ReferralCase, ReferralCase.id == OutreachStep.case_id)
             .join(Debtor, Debtor.id == ReferralCase.debtor_id)
             .join(LedgerConnection, LedgerConnection.id == Debtor.connection_id)
@@ -61,14 +68,25 @@ def dispatch_due(limit: int = 500) -> list[int]:
             .order_by(OutreachStep.due_at, OutreachStep.id)
             .limit(limit)
         ).all()
-    started: dict[int, int] = {}
+    room: dict[int, int] = {}
+    held: dict[int, int] = {}
     queued = []
-    for step_id, connection_id, ledger in due:
-        if started.get(connection_id, 0) >= PER_DISPATCH.get(ledger, 60):
+    for step_id, connection_id, ledger, external_id in due:
+        if connection_id not in room:
+            left = budget_for(rt, ledger, external_id).remaining()
+            room[connection_id] = max(0, left - RESERVED_CALLS) // CALLS_PER_STEP
+        if room[connection_id] <= 0:
+            held[connection_id] = held.get(connection_id, 0) + 1
             continue
-        started[connection_id] = started.get(connection_id, 0) + 1
+        room[connection_id] -= 1
         enqueue_step(step_id)
         queued.append(step_id)
+    for connection_id, count in held.items():
+        logger.info(
+            "dispatch: %s due steps wait for the call budget connection=%s",
+            count,
+            connection_id,
+        )
     return queued
 
 

@@ -93,3 +93,31 @@ def test_a_killed_workers_slot_comes_back_after_its_lease(redis, clock):
             pass
     with budget.call(wait_concurrent=2):
         pass
+
+
+def test_remaining_counts_the_minute_the_day_and_a_pause(redis, clock):
+    budget = CallBudget(
+        redis, "t6", Limits(per_minute=5, concurrent=5, per_day=7), clock=clock
+    )
+    assert budget.remaining() == 5
+    for _ in range(3):
+        with budget.call():
+            clock.advance(timedelta(seconds=10))
+    # Calls at :00, :10, :20, now :30: 2 left this minute, 4 today.
+    assert budget.remaining() == 2
+
+    clock.advance(timedelta(seconds=31))  # 1:01: the call at :00 left the window
+    assert budget.remaining() == 3
+    for _ in range(3):
+        with budget.call():
+            pass
+    assert budget.remaining() == 0  # 5 calls in (0:01, 1:01]
+
+    clock.advance(timedelta(seconds=20))  # 1:21: :10 and :20 left, 3 in the window
+    assert budget.remaining() == 1  # the minute has 2, but the day only 1 of 7
+
+    other = CallBudget(redis, "t7", Limits(per_minute=60, concurrent=5), clock=clock)
+    other.pause_until(clock.now() + timedelta(seconds=5), "minute")
+    assert other.remaining() == 0
+    clock.advance(timedelta(seconds=5))
+    assert other.remaining() == 60
