@@ -177,7 +177,7 @@ def _adopt_company(connection_id: int, connector: Any) -> None:
     """
     from app.models import Creditor, LedgerConnection
 
-    company = connector.company()
+    company = connector.company(fresh=True)
     rt = runtime()
     with rt.sessions.begin() as session:
         row = session.get(LedgerConnection, connection_id)

@@ -41,14 +41,14 @@ def test_c02_rotated_tokens_saved_before_use(
     assert first.expires_at == datetime(2025, 5, 1, 0, 30, tzinfo=UTC)
 
     clock.set(datetime(2025, 5, 1, 0, 31, tzinfo=UTC))
-    XeroConnector(xero_app, store, redis, tenant, clock=clock).company()
+    XeroConnector(xero_app, store, redis, tenant, clock=clock).company(fresh=True)
     second = store.load()
     assert second.refresh_token != first.refresh_token
     assert second.access_token != first.access_token
     assert second.expires_at == datetime(2025, 5, 1, 1, 1, tzinfo=UTC)
 
     clock.set(datetime(2025, 5, 1, 1, 5, tzinfo=UTC))
-    XeroConnector(xero_app, store, redis, tenant, clock=clock).company()
+    XeroConnector(xero_app, store, redis, tenant, clock=clock).company(fresh=True)
     third = store.load()
     assert third.refresh_token not in (first.refresh_token, second.refresh_token)
     assert refreshes(sandbox) == [200, 200]  # zero invalid_grant
