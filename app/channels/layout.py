@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from fontTools.ttLib import TTFont
@@ -39,41 +39,70 @@ class UnrenderableTextError(ValueError):
     """Text holds characters no shipped font has a glyph for."""
 
 
+@cache
+def _cmap(file: str) -> frozenset[int]:
+    with TTFont(FONTS / file, lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
 @lru_cache(maxsize=1)
 def covered_codepoints() -> frozenset[int]:
     """Every code point some shipped font can draw."""
-    covered: set[int] = set()
-    for file in FONT_FILES.values():
-        with TTFont(FONTS / file, lazy=True) as font:
-            covered.update(font.getBestCmap())
-    return frozenset(covered)
+    return frozenset().union(*(_cmap(file) for file in FONT_FILES.values()))
 
 
-def check_renderable(texts: Iterable[str]) -> None:
-    """Raise UnrenderableTextError naming the first character no font covers."""
-    covered = covered_codepoints()
+@lru_cache(maxsize=1)
+def main_codepoints() -> frozenset[int]:
+    """Code points Noto Sans draws in both weights: text needing no fallback."""
+    return _cmap(FONT_FILES[(MAIN_FONT, "")]) & _cmap(FONT_FILES[(MAIN_FONT, "B")])
+
+
+def check_renderable(texts: Iterable[str]) -> bool:
+    """Raise UnrenderableTextError naming the first character no font covers.
+
+    Returns whether any text needs the CJK face, which a letter then embeds; the
+    rest never load it (it is 2 MB and most of a letter's rendering time).
+    """
+    covered, main = covered_codepoints(), main_codepoints()
+    needs_cjk = False
     for text in texts:
         for char in text:
-            if char not in "\n\t" and ord(char) not in covered:
+            if char in "\n\t":
+                continue
+            point = ord(char)
+            if point not in covered:
                 raise UnrenderableTextError(
-                    f"no font for U+{ord(char):04X} {char!r} in {text!r}"
+                    f"no font for U+{point:04X} {char!r} in {text!r}"
                 )
+            needs_cjk = needs_cjk or point not in main
+    return needs_cjk
 
 
 class LetterDocument(FPDF):
     """An A4 letter with the shipped fonts registered and a page-numbered footer."""
 
-    # TODO: each letter parses the three fonts again (about 0.45 s of the 0.5 s a
-    # letter takes here); 10,000 letters cost over an hour of worker time. Sharing the
-    # parsed fonts between documents needs fpdf2 to keep per-document subsets apart.
+    # TODO: each letter parses its fonts again (about 0.1 s a letter here without the
+    # CJK face, 0.3 s with it); sharing parsed fonts between documents needs fpdf2 to
+    # keep each document's glyph subset apart, which it does not offer.
 
-    def __init__(self, *, title: str, author: str, dated: date, footer: str) -> None:
+    def __init__(
+        self,
+        *,
+        title: str,
+        author: str,
+        dated: date,
+        footer: str,
+        cjk: bool = False,
+    ) -> None:
         super().__init__(format="A4", unit="mm")
         for (family, style), file in FONT_FILES.items():
+            if family == CJK_FONT and not cjk:
+                continue
             self.add_font(family, style, str(FONTS / file))
         # exact_match=False: bold text with a kanji in it falls back to the regular CJK
         # face instead of failing; there is no bold CJK face in the repo.
-        self.set_fallback_fonts([MAIN_FONT, CJK_FONT], exact_match=False)
+        fallbacks = [MAIN_FONT, CJK_FONT] if cjk else [MAIN_FONT]
+        self.set_fallback_fonts(fallbacks, exact_match=False)
         self.set_margins(20, 18, 20)
         self.set_auto_page_break(auto=True, margin=22)
         self.set_title(title)

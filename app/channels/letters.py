@@ -137,7 +137,7 @@ def render_letter(letter: LetterInput, kind: LetterKind = "first") -> bytes:
     ]
     head = letter.letterhead
     footer = _footer(letter)
-    check_renderable(
+    cjk = check_renderable(
         [text for _, lines in blocks for text in lines]
         + [cell for row in [*rows, *sums] for cell in row]
         + [head.name, *head.address_lines, head.phone, head.email, head.website, footer]
@@ -149,6 +149,7 @@ def render_letter(letter: LetterInput, kind: LetterKind = "first") -> bytes:
         author=head.name,
         dated=letter.as_of,
         footer=footer,
+        cjk=cjk,
     )
     pdf.letterhead(head)
     pdf.dated_address(

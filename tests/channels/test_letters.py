@@ -14,7 +14,11 @@ from hypothesis import strategies as st
 from PIL import Image
 from pypdf import PdfReader
 
-from app.channels.layout import UnrenderableTextError
+from app.channels.layout import (
+    LetterDocument,
+    UnrenderableTextError,
+    check_renderable,
+)
 from app.channels.letters import (
     InvoiceLine,
     letter_filename,
@@ -81,6 +85,19 @@ def test_every_font_is_embedded() -> None:
         assert font["/Subtype"] == "/Type0"
         descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
         assert "/FontFile2" in descriptor.get_object()
+
+
+def test_only_text_beyond_noto_sans_loads_the_cjk_face() -> None:
+    # The CJK face is 2 MB to parse; "Zoë Ørsted" and "Đặng" need only Noto Sans.
+    assert check_renderable(["Zoë Ørsted-Łukasiewicz Ltd", "Đặng Văn Lâm"]) is False
+    assert check_renderable(["Acme", "株式会社さくら商事"]) is True
+
+    plain = LetterDocument(title="t", author="a", dated=date(2025, 5, 1), footer="")
+    mixed = LetterDocument(
+        title="t", author="a", dated=date(2025, 5, 1), footer="", cjk=True
+    )
+    assert not any("cjk" in key for key in plain.fonts)
+    assert any("cjk" in key for key in mixed.fonts)
 
 
 def test_letter_shows_invoices_days_late_amounts_and_total() -> None:
