@@ -123,8 +123,22 @@ def place_for(
         timezone = PRIMARY_ZONES.get(country) or (zones[0] if len(zones) == 1 else "")
         if not timezone:
             raise ValueError(f"no time zone known for country {country!r}")
-    known = holidays.list_supported_countries().get(country or "", [])
+    known = subdivisions(country) if country else frozenset()
     return DebtorPlace(timezone, country, region if region in known else None)
+
+
+@lru_cache(maxsize=256)
+def subdivisions(country: str) -> frozenset[str]:
+    """The subdivision codes `holidays` knows for `country`; empty if none or unknown.
+
+    Asks the one country's calendar: `holidays.list_supported_countries()` imports
+    every country module (half a second, in every forked work horse).
+    """
+    try:
+        calendar = holidays.country_holidays(country.upper())
+    except NotImplementedError:
+        return frozenset()
+    return frozenset(calendar.subdivisions)
 
 
 DEFAULT_WINDOW = ContactWindow()
