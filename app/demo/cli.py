@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import sys
 import time
 from datetime import date
@@ -48,6 +47,7 @@ def demo(
     port: int,
 ) -> None:
     """Run CARE end to end on local sandbox ledgers, from sync to fee bill."""
+    from app.demo.folders import fresh_data_dir, stop_on_signals
     from app.demo.report import figures
     from app.demo.scenario import Demo
     from app.demo.stack import Stack
@@ -57,9 +57,8 @@ def demo(
     def say(text: str) -> None:
         click.echo(text, err=True)
 
-    data = data.resolve()
-    if data.exists():
-        shutil.rmtree(data)
+    data = fresh_data_dir(data, "demo")
+    stop_on_signals()
     # Workers and pages log to files; the terminal shows the story.
     logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

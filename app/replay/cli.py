@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ EXIT_FAILED, EXIT_BAD_SCENARIO, EXIT_JOBS_FAILED = 1, 2, 3
 @click.option("--workers", default=2, show_default=True, help="RQ worker processes.")
 def replay(scenario: Path, as_json: bool, data: Path, workers: int) -> None:
     """Replay a scenario: sandbox books, OAuth, sync, sweep, then its steps."""
+    from app.demo.folders import fresh_data_dir, stop_on_signals
     from app.replay.run import Replay, ReplayError
     from app.replay.scenario import ScenarioError, load_scenario
 
@@ -50,9 +50,8 @@ def replay(scenario: Path, as_json: bool, data: Path, workers: int) -> None:
             say(f"  {path or '(top level)'}: {message}")
         sys.exit(EXIT_BAD_SCENARIO)
 
-    data = data.resolve()
-    if data.exists():
-        shutil.rmtree(data)
+    data = fresh_data_dir(data, "replay")
+    stop_on_signals()
     # Workers and pages log to files; the terminal shows the story.
     logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
