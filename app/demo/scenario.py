@@ -57,6 +57,7 @@ class Demo:
     faults_seen: dict[str, Any] = field(default_factory=dict)
     payments: list[dict[str, Any]] = field(default_factory=list)
     redelivered: int = 0
+    waited: int = 0  # simulated minutes spent waiting for the ledgers' call limits
     # Deliveries already sent twice; the sandboxes keep them, so their ids hold.
     _redelivered: set[int] = field(default_factory=set)
 
@@ -128,7 +129,7 @@ class Demo:
     # -- a day -------------------------------------------------------------------
 
     def _day(self, day: int) -> None:
-        started = time.monotonic()
+        started, waited = time.monotonic(), self.waited
         for step in range(TICKS_PER_DAY):
             if day or step:
                 self.stack.clock.advance(timedelta(hours=24 // TICKS_PER_DAY))
@@ -137,8 +138,10 @@ class Demo:
             self._sweep_again()
         self._pay(day)
         local = clock_mod.now().date()
+        limits = self.waited - waited
         self.progress(
             f"day {day:2d} ({local}) done in {time.monotonic() - started:.1f} s"
+            + (f", {limits} min waiting for call limits" if limits else "")
         )
 
     def _tick(self, day: int) -> None:
@@ -152,7 +155,9 @@ class Demo:
             self._kill_mid_send()
         self._webhooks()
         self.stack.idle()
-        self.stack.catch_up(list(self.connections.values()), self.stack.idle)
+        self.waited += self.stack.catch_up(
+            list(self.connections.values()), self.stack.idle
+        )
         self._webhooks()
         self.stack.idle()
 

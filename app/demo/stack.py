@@ -257,23 +257,25 @@ class Stack:
 
     def catch_up(
         self, connection_ids: list[int], wait: Any, minutes: int = MAX_CATCH_UP_MINUTES
-    ) -> None:
+    ) -> int:
         """Let simulated minutes pass while work waits for a ledger's minute limit.
 
         A burst of sends at 09:00 needs more calls than Xero allows in one minute;
         the jobs give way (WaitError) and run again in the following minutes.
+        Returns the minutes that passed.
         """
         from jobs.tick import dispatch_due, work_due
         from jobs.writes import enqueue_writes
 
-        for _ in range(minutes):
+        for passed in range(minutes):
             if not work_due():
-                return
+                return passed
             self.clock.advance(timedelta(seconds=61))
             dispatch_due()
             for connection_id in connection_ids:
                 enqueue_writes(connection_id)
             wait()
+        return minutes
 
     def stop(self) -> None:
         for process in self.processes:
