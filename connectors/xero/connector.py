@@ -12,9 +12,9 @@ errors), so `calls` counts each request the connector sent. Use::
 One connector per worker thread: the client remembers the token of the call in
 flight. Errors are connectors.xero.errors (Reconnect/Wait/Retry/Fix).
 
-TODO: fresh_read costs five calls (invoice, contact, and the customer's credit
-notes, overpayments and prepayments) out of the tenant's 60 a minute; a sweep of
-many invoices should use the mirror and fresh-read only what it is about to send.
+Calls are the budget here (60 a minute per tenant): the payment gate before a send
+reads a case's invoices with one `read_invoices` call; `fresh_read` costs five
+(invoice, contact, and the customer's credit notes, overpayments and prepayments).
 """
 
 from __future__ import annotations
