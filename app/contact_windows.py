@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -125,6 +126,23 @@ def place_for(
             raise ValueError(f"no time zone known for country {country!r}")
     known = subdivisions(country) if country else frozenset()
     return DebtorPlace(timezone, country, region if region in known else None)
+
+
+def place_of(debtor: Any, creditor: Any) -> DebtorPlace | None:
+    """Where a debtor is, from the mirror's debtor and creditor rows; None if unknown.
+
+    The debtor's own zone, country and address win; the creditor's fill the gaps.
+    """
+    address = debtor.address or {}
+    try:
+        return place_for(
+            debtor.timezone or creditor.timezone,
+            creditor.country,
+            debtor.country or address.get("country"),
+            address.get("region"),
+        )
+    except ValueError:
+        return None
 
 
 @lru_cache(maxsize=256)

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app import cases
+from app import cases, contact_windows
 from app.db import scoped
 from app.evaluation import Decision, InvoiceFacts, Outcome, evaluate_all
 from app.models import (
@@ -44,6 +44,9 @@ from app.rules import Rules, creditor_rules
 logger = logging.getLogger(__name__)
 
 SEND_HOUR = time(9, 0)  # outreach is planned for 09:00 in the debtor's time zone
+# Channels that reach a person, so only in the debtor's contact window; a letter
+# is posted any day.
+TIMED_CHANNELS = ("email", "sms", "call")
 WORKING_STATES = ("active", "promised", "on_plan")
 
 
@@ -243,7 +246,8 @@ def plan_outreach(
         sa.select(OutreachStep.id).where(OutreachStep.case_id == case.id)
     ):
         return []
-    zone = ZoneInfo(debtor.timezone or creditor.timezone)
+    place = contact_windows.place_of(debtor, creditor)
+    zone = ZoneInfo(place.timezone if place else debtor.timezone or creditor.timezone)
     steps = []
     number = 0
     for cadence_step in rules.cadence_for():
@@ -252,13 +256,18 @@ def plan_outreach(
         )
         for channel in cadence_step.channels:
             number += 1
+            due = local.astimezone(UTC)
+            if channel.value in TIMED_CHANNELS and place is not None:
+                # Planned into the debtor's hours now (a Saturday step goes on
+                # Monday), so the step does not start a job only to be put off.
+                due = contact_windows.next_allowed(due, place, rules.contact_window)
             steps.append(
                 OutreachStep(
                     creditor_id=case.creditor_id,
                     case_id=case.id,
                     step_number=number,
                     channel=channel.value,
-                    due_at=local.astimezone(UTC),
+                    due_at=due,
                     state="scheduled",
                     subject=_stage(cadence_step),
                 )

@@ -34,7 +34,7 @@ from app.channels.parties import Debtor as LetterDebtor
 from app.channels.parties import Letterhead, Representative
 from app.channels.sms import OutboundSms, SmsError, SmsSender, compose_sms
 from app.money import Money
-from app.referrals import rules_of
+from app.referrals import TIMED_CHANNELS, rules_of
 from connectors.base import ReconnectError, WaitError
 from jobs import faults
 from jobs.ledgers import connector_for
@@ -157,7 +157,7 @@ def _check(session: Session, step_id: int) -> StepContext | str:
         _close_step(step, "skipped", "superseded by a later step")
         return "superseded"
 
-    if step.channel in ("email", "sms", "call"):
+    if step.channel in TIMED_CHANNELS:
         allowed = _next_window(session, case.creditor_id, debtor, now)
         if allowed > now:
             step.due_at = allowed
@@ -190,20 +190,13 @@ def _next_window(session: Session, creditor_id: int, debtor: Any, now: Any) -> A
         )
     ).all()
     window = rules_of(creditor).contact_window
-    try:
-        address = debtor.address or {}
-        place = contact_windows.place_for(
-            debtor.timezone or creditor.timezone,
-            creditor.country,
-            debtor.country or address.get("country"),
-            address.get("region"),
-        )
-        sent = [t for t in touches if t is not None]
-        return contact_windows.next_allowed(now, place, window, sent)
-    except ValueError:
+    place = contact_windows.place_of(debtor, creditor)
+    if place is None:
         # An unknown country or zone must not stop the debtor's outreach for good.
         logger.warning("no contact window debtor=%s; sending now", debtor.id)
         return now
+    sent = [t for t in touches if t is not None]
+    return contact_windows.next_allowed(now, place, window, sent)
 
 
 def _payment_gate(rt: Runtime, ctx: StepContext) -> list[Any]:

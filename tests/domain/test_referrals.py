@@ -70,14 +70,17 @@ def test_outreach_is_planned_at_nine_in_the_debtors_zone(session):
         sa.select(OutreachStep).order_by(OutreachStep.step_number)
     ).all()
     # Default cadence: day 0 letter + email, 3 call, 10 email, 17 sms, 24 call, 31
-    # final letter.
+    # final letter, from Thursday 1 May 2025. Calls, e-mails and texts fall in the
+    # debtor's hours (weekdays, US holidays off); days 3, 10, 17 and 24 are Sundays,
+    # so they move to Monday, and Monday 26 May is Memorial Day, so day 24 goes on
+    # Tuesday 27 May. A letter is posted on any day.
     assert [(s.channel, s.due_at) for s in steps] == [
         ("letter", datetime(2025, 5, 1, 13, tzinfo=UTC)),  # 09:00 EDT
         ("email", datetime(2025, 5, 1, 13, tzinfo=UTC)),
-        ("call", datetime(2025, 5, 4, 13, tzinfo=UTC)),
-        ("email", datetime(2025, 5, 11, 13, tzinfo=UTC)),
-        ("sms", datetime(2025, 5, 18, 13, tzinfo=UTC)),
-        ("call", datetime(2025, 5, 25, 13, tzinfo=UTC)),
+        ("call", datetime(2025, 5, 5, 13, tzinfo=UTC)),
+        ("email", datetime(2025, 5, 12, 13, tzinfo=UTC)),
+        ("sms", datetime(2025, 5, 19, 13, tzinfo=UTC)),
+        ("call", datetime(2025, 5, 27, 13, tzinfo=UTC)),
         ("letter", datetime(2025, 6, 1, 13, tzinfo=UTC)),
     ]
     assert steps[-1].subject == "final"
