@@ -3,7 +3,8 @@
 `intuit-oauth`'s AuthClient reads the discovery document first, so pointing its
 `environment` at `<sandbox>/.well-known/openid_configuration` is all it needs.
 Shapes: Intuit's discovery document, token responses with `x_refresh_token_expires_in`,
-`{"error":"invalid_grant"}` (400) and `{"error":"invalid_client"}` (401).
+`{"error":"invalid_grant"}` (400) and `{"error":"invalid_client"}` (401); id_tokens
+signed RS256 with the key the discovery document's `jwks_uri` publishes (`openid`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import jwt
 from flask import Blueprint, Response, g, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -139,7 +139,10 @@ def blueprint(sandbox: QuickBooksSandbox) -> Blueprint:
             "x_refresh_token_expires_in": int(REFRESH_LIFETIME.total_seconds()),
             "access_token": access,
         }
-        if "openid" in grant.scope.split():
+        # NOTE: Intuit sends an id_token with the code exchange of an openid consent
+        # only; its refresh response has none (developer.intuit.com, "OpenID
+        # Connect" and "Refresh the token").
+        if grant_type == "authorization_code" and "openid" in grant.scope.split():
             body["id_token"] = sandbox.id_token(grant, request.host_url.rstrip("/"))
         return _json(body)
 
@@ -191,8 +194,3 @@ def _client_ok(sandbox: QuickBooksSandbox) -> bool:
         client_id = request.form.get("client_id", "")
         secret = request.form.get("client_secret", "")
     return client_id == sandbox.client_id and secret == sandbox.client_secret
-
-
-def sign_id_token(claims: dict[str, Any], private_key: Any, kid: str) -> str:
-    """An RS256 id_token as Intuit issues for the openid scope."""
-    return jwt.encode(claims, private_key, algorithm="RS256", headers={"kid": kid})

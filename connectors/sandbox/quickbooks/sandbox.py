@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import random
 import threading
@@ -14,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from app import clock as clock_mod
 from app.clock import Clock
-from connectors.sandbox.quickbooks import api, books, oauth, wire
+from connectors.sandbox.quickbooks import api, books, oauth, openid, wire
 from connectors.sandbox.quickbooks.convert import (
     SERVICES_ITEM,
     default_chart,
@@ -95,7 +94,7 @@ class QuickBooksSandbox:
         )
         self.consent_realm_id: str | None = None
         self._random = random.Random(f"qbo-realms-{seed}")
-        self._key: Any = None
+        self.signer = openid.Signer()
         self._lock = threading.Lock()
         self._server: ServerThread | None = None
         self.app = build_app(self)
@@ -312,36 +311,23 @@ class QuickBooksSandbox:
 
     # --- OpenID ------------------------------------------------------------------
 
-    def _signing_key(self) -> Any:
-        from cryptography.hazmat.primitives.asymmetric import rsa
-
-        with self._lock:
-            if self._key is None:
-                self._key = rsa.generate_private_key(
-                    public_exponent=65537, key_size=2048
-                )
-            return self._key
-
     def jwks(self) -> dict[str, Any]:
-        from jwt.algorithms import RSAAlgorithm
-
-        jwk = json.loads(RSAAlgorithm.to_jwk(self._signing_key().public_key()))
-        return {"keys": [{**jwk, "kid": "qbo-sandbox-1", "alg": "RS256", "use": "sig"}]}
+        return self.signer.jwks()
 
     def id_token(self, grant: Grant, base: str) -> str:
-        issued = int(self.now().timestamp())
-        claims = {
-            "sub": f"sandbox-user-{grant.grant_id}",
-            "aud": [self.client_id],
-            "realmid": grant.realm_id,
-            "auth_time": issued,
-            "iss": base + oauth.ISSUER_PATH,
-            "exp": issued + 3600,
-            "iat": issued,
-        }
-        # NOTE: intuit-oauth checks `exp` against the machine's wall clock, so an
-        # id_token issued in simulated past time is silently dropped by AuthClient.
-        return oauth.sign_id_token(claims, self._signing_key(), "qbo-sandbox-1")
+        """The id_token of a code exchange with the openid scope, signed RS256."""
+        claims = openid.id_token_claims(
+            client_id=self.client_id,
+            issuer=base + oauth.ISSUER_PATH,
+            subject=f"sandbox-user-{grant.grant_id}",
+            realm_id=grant.realm_id,
+            issued=int(self.now().timestamp()),
+        )
+        return self.signer.sign(claims)
+
+    def rotate_signing_key(self) -> str:
+        """Sign id_tokens with a new key (a new kid) from now on; returns the kid."""
+        return self.signer.rotate()
 
     def userinfo(self, grant: Grant) -> dict[str, Any]:
         realm = self.realms.get(grant.realm_id)
@@ -364,6 +350,7 @@ class QuickBooksSandbox:
             "realms": {rid: realm.dump() for rid, realm in self.realms.items()},
             "tokens": self.tokens.dump(),
             "consent_realm": self.consent_realm_id,
+            "signing_keys": self.signer.dump(),
         }
 
     @classmethod
@@ -374,6 +361,7 @@ class QuickBooksSandbox:
             sandbox.realms[realm_id] = Realm.restore(data, sandbox.now)
         sandbox.tokens.load(state.get("tokens", {}))
         sandbox.consent_realm_id = state.get("consent_realm")
+        sandbox.signer = openid.Signer(state.get("signing_keys"))
         return sandbox
 
     # --- serving -----------------------------------------------------------------

@@ -97,6 +97,11 @@ class Identity:
         jwk.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
         return {"keys": [jwk]}
 
+    def rotate_key(self) -> str:
+        """Sign with a new key (a new kid) from now on, as Xero may at any time."""
+        self.key_pem = _new_key_pem()
+        return self.kid
+
     def _sign(self, claims: dict[str, Any]) -> str:
         key = self._private_key()
         return jwt.encode(claims, key, algorithm="RS256", headers={"kid": self.kid})
@@ -247,7 +252,7 @@ class Identity:
         self.access[access] = {"grant": grant_id, "expires": expires.isoformat()}
         reply: dict[str, Any] = {}
         if "openid" in scope:
-            reply["id_token"] = self._id_token(grant, now, issuer, nonce)
+            reply["id_token"] = self._id_token(grant, now, issuer, nonce, access)
         reply.update(
             {"access_token": access, "expires_in": 1800, "token_type": "Bearer"}
         )
@@ -264,7 +269,12 @@ class Identity:
         return reply
 
     def _id_token(
-        self, grant: dict[str, Any], now: datetime, issuer: str, nonce: str | None
+        self,
+        grant: dict[str, Any],
+        now: datetime,
+        issuer: str,
+        nonce: str | None,
+        access: str,
     ) -> str:
         scope = grant["scope"]
         claims: dict[str, Any] = {
@@ -273,6 +283,8 @@ class Identity:
             "iss": issuer,
             "aud": grant["client_id"],
             "iat": int(now.timestamp()),
+            "at_hash": _at_hash(access),
+            "sid": grant["auth_event_id"],
             "sub": self.user["xero_userid"],
             "auth_time": int(datetime.fromisoformat(grant["auth_time"]).timestamp()),
             "xero_userid": self.user["xero_userid"],
@@ -368,14 +380,24 @@ def _process_key() -> str:
     sandboxes started by one test run need not differ in it (a dump keeps its own)."""
     with _key_lock:
         if not _key_pem:
-            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            pem = key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-            _key_pem.append(pem.decode())
+            _key_pem.append(_new_key_pem())
         return _key_pem[0]
+
+
+def _new_key_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return pem.decode()
+
+
+def _at_hash(access_token: str) -> str:
+    """OpenID Connect's at_hash for RS256: the left half of SHA-256, base64url."""
+    digest = hashlib.sha256(access_token.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode("ascii")
 
 
 def _pkce_matches(verifier: str, code: dict[str, Any]) -> bool:

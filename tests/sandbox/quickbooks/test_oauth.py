@@ -195,7 +195,8 @@ def test_openid_scope_adds_a_verifiable_id_token_and_userinfo(
         timeout=5,
     ).json()
     keys = requests.get(server.url + "/op/v1/jwks", timeout=5).json()
-    key = jwt.PyJWKSet.from_dict(keys)["qbo-sandbox-1"].key
+    kid = jwt.get_unverified_header(answer["id_token"])["kid"]
+    key = jwt.PyJWKSet.from_dict(keys)[kid].key
 
     claims = jwt.decode(
         answer["id_token"],
