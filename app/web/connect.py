@@ -6,19 +6,23 @@ connection that needs it. The `state` is stored in `OAuthState` and in the signe
 session cookie; a callback is honoured once: a repeated one (double click, browser
 or proxy retry) goes to the dashboard without touching the token endpoint, because a
 second exchange of the same code makes Intuit revoke the first tokens (C03).
+
+Nothing from the ledger is trusted before its id_token verifies (`app.web.openid`):
+a forged, expired or misdirected one ends the flow on an error page, with nothing
+stored and nobody signed in.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
+import secrets
 from typing import Any
 
 import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -32,6 +36,7 @@ from werkzeug.wrappers import Response
 from app import audit, clock, tokens
 from app.models import Creditor, LedgerConnection, OAuthState, User
 from app.models.connections import LEDGERS
+from app.web import openid
 from app.web.security import (
     ADMIN,
     EVERYONE,
@@ -77,10 +82,13 @@ def start(ledger: str) -> Response:
             db(), ledger=ledger, creditor_id=creditor_id, user_id=_uid()
         )
         url = qbo.authorization_url(settings.quickbooks, state)
+        session.pop("oauth_nonce", None)  # Intuit takes no nonce
     else:
         from connectors.xero import oauth as xero
 
-        authorization = xero.authorization(settings.xero)
+        nonce = secrets.token_urlsafe(24)
+        session["oauth_nonce"] = nonce
+        authorization = xero.authorization(settings.xero, nonce=nonce)
         state, verifier, url = (
             authorization.state,
             authorization.code_verifier,
@@ -139,6 +147,7 @@ def callback(ledger: str) -> Response | tuple[str, int]:
             return _already_done(row)
         return _refused(f"{exc}.")
     session.pop("oauth_state", None)
+    nonce = session.pop("oauth_nonce", None)
 
     if request.args.get("error"):
         flash(f"{NAMES[ledger]} did not connect: {request.args['error']}.")
@@ -146,20 +155,25 @@ def callback(ledger: str) -> Response | tuple[str, int]:
             url_for("connect.index") if g.get("user") else url_for("auth.login")
         )
     try:
-        external_id, company, token_set = _exchange(ledger, row)
+        external_id, company, token_set, claims = _exchange(ledger, row, nonce)
     except ConnectError as exc:
         flash(str(exc))
         return redirect(
             url_for("connect.index") if g.get("user") else url_for("auth.login")
         )
+    except openid.IdTokenError as exc:
+        return _unverified(ledger, exc)
 
-    connection = _store(ledger, row, external_id, company, token_set)
+    connection = _store(ledger, row, external_id, company, token_set, claims)
     care().jobs.enqueue_sync(connection.id, full=True)
     flash(f"{NAMES[ledger]} connected: the first sync has started.")
     return redirect(url_for("dashboard.index"))
 
 
-def _exchange(ledger: str, row: OAuthState) -> tuple[str, str, TokenSet]:
+def _exchange(
+    ledger: str, row: OAuthState, nonce: str | None
+) -> tuple[str, str, TokenSet, dict[str, Any]]:
+    """Company id, name, tokens and the verified id_token claims of the callback."""
     settings = care().settings
     code = request.args.get("code", "")
     if ledger == "quickbooks":
@@ -173,13 +187,23 @@ def _exchange(ledger: str, row: OAuthState) -> tuple[str, str, TokenSet]:
                 "qbo code exchange failed realm=%s: %s", realm_id, type(exc).__name__
             )
             raise ConnectError("QuickBooks refused the connection. Try again.") from exc
+        # The realmId of the callback's URL is only what the browser brought back;
+        # the signed id_token says which company consented.
+        claims = _verified(ledger, token_set, nonce)
+        if str(claims.get("realmid") or "") != realm_id:
+            raise openid.IdTokenError("it names another company than the callback")
         # TODO: the company name comes with the first sync's CompanyInfo; until then
         # the connection shows its realm id.
-        return realm_id, "", token_set
+        return realm_id, "", token_set, claims
     from connectors.xero import oauth as xero
 
     try:
         token_set = xero.exchange_code(settings.xero, code, row.code_verifier or "")
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("xero code exchange failed: %s", type(exc).__name__)
+        raise ConnectError("Xero refused the connection. Try again.") from exc
+    claims = _verified(ledger, token_set, nonce)
+    try:
         found = xero.connections(settings.xero, token_set)
         chosen = xero.choose_tenant(found, request.args.get("tenant"))
     except xero.TenantChoiceError as exc:
@@ -189,20 +213,60 @@ def _exchange(ledger: str, row: OAuthState) -> tuple[str, str, TokenSet]:
             f"Xero: {exc} Connect again and tick one organisation only."
         ) from exc
     except Exception as exc:  # noqa: BLE001
-        logger.warning("xero code exchange failed: %s", type(exc).__name__)
+        logger.warning("xero connections failed: %s", type(exc).__name__)
         raise ConnectError("Xero refused the connection. Try again.") from exc
-    return chosen.tenant_id, chosen.tenant_name or "", token_set
+    return chosen.tenant_id, chosen.tenant_name or "", token_set, claims
+
+
+def _verified(ledger: str, token_set: TokenSet, nonce: str | None) -> dict[str, Any]:
+    """The claims of the id_token that came with `token_set`, once it verifies."""
+    app = getattr(care().settings, ledger)
+    return _verifier().verify(
+        token_set.id_token,
+        discovery=openid.discovery_url(ledger, app),
+        client_id=app.client_id,
+        nonce=nonce,
+    )
+
+
+def _verifier() -> openid.Verifier:
+    # One per app, so the ledgers' keys are kept between sign-ins.
+    found = current_app.extensions.get("care_openid")
+    if found is None:
+        found = current_app.extensions["care_openid"] = openid.Verifier()
+    return found  # type: ignore[no-any-return]
+
+
+def _unverified(ledger: str, exc: openid.IdTokenError) -> tuple[str, int]:
+    logger.warning("oauth callback refused ledger=%s: id_token %s", ledger, exc)
+    if isinstance(exc, openid.KeysUnavailableError):
+        return _refused(
+            f"CARE could not check the sign-in {NAMES[ledger]} sent back: its"
+            " signing keys did not load. Nothing was connected. Try again in a few"
+            " minutes.",
+            503,
+        )
+    signed_out = "" if g.get("user") else " and you are not signed in"
+    return _refused(
+        f"CARE could not verify the sign-in {NAMES[ledger]} sent back: {exc}."
+        f" Nothing was connected{signed_out}. Start again."
+    )
 
 
 def _store(
-    ledger: str, row: OAuthState, external_id: str, company: str, token_set: TokenSet
+    ledger: str,
+    row: OAuthState,
+    external_id: str,
+    company: str,
+    token_set: TokenSet,
+    claims: dict[str, Any],
 ) -> LedgerConnection:
     session_ = db()
     creditor_id = row.creditor_id
     user = g.get("user")
     if creditor_id is None:
         creditor_id, user = _sign_in_through_ledger(
-            ledger, external_id, company, token_set
+            ledger, external_id, company, claims
         )
     actor = f"user:{user.id}" if user is not None else "system:connect"
     connection = tokens.connect(
@@ -226,9 +290,13 @@ def _store(
 
 
 def _sign_in_through_ledger(
-    ledger: str, external_id: str, company: str, token_set: TokenSet
+    ledger: str, external_id: str, company: str, claims: dict[str, Any]
 ) -> tuple[int, User]:
-    """The creditor of this company (created on first connect) and its admin user."""
+    """The creditor of this company (created on first connect) and its admin user.
+
+    `external_id` is one the ledger vouched for: the verified id_token's `realmid`
+    (QuickBooks) or the /Connections answer to the new tokens (Xero).
+    """
     session_ = db()
     existing = session_.scalar(
         sa.select(LedgerConnection)
@@ -238,7 +306,8 @@ def _sign_in_through_ledger(
         )
         .order_by(LedgerConnection.id)
     )
-    email = _id_token_email(token_set.id_token)
+    # Xero's id_token carries the person's e-mail; Intuit's does not (userinfo has it).
+    email = str(claims["email"]).lower() if claims.get("email") else None
     if existing is not None:
         creditor = session_.get(Creditor, existing.creditor_id)
     else:
@@ -253,8 +322,6 @@ def _sign_in_through_ledger(
         session_.add(creditor)
         session_.flush()
     assert creditor is not None
-    # TODO: the id_token's signature is not checked against the ledger's JWKS; the
-    # company id (returned by the token endpoint itself) is what signs the person in.
     user = session_.scalar(
         sa.select(User)
         .where(User.creditor_id == creditor.id, User.role == ADMIN, User.active)
@@ -285,28 +352,14 @@ def _sign_in_through_ledger(
     return creditor.id, user
 
 
-def _id_token_email(id_token: str | None) -> str | None:
-    if not id_token or id_token.count(".") != 2:
-        return None
-    try:
-        part = id_token.split(".")[1]
-        claims: dict[str, Any] = json.loads(
-            base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-        )
-    except (ValueError, TypeError):
-        return None
-    email = claims.get("email")
-    return str(email).lower() if email else None
-
-
 def _already_done(row: OAuthState) -> Response:
     logger.info("oauth callback repeated ledger=%s state_id=%s", row.ledger, row.id)
     flash(f"{NAMES[row.ledger]} is already connected.")
     return redirect(url_for("dashboard.index"))
 
 
-def _refused(message: str) -> tuple[str, int]:
-    return render_template("connect/refused.html", message=message), 400
+def _refused(message: str, status: int = 400) -> tuple[str, int]:
+    return render_template("connect/refused.html", message=message), status
 
 
 def _uid() -> int | None:

@@ -102,13 +102,17 @@ def _session(app: LedgerApp, scopes: tuple[str, ...] = SCOPES) -> OAuth2Session:
     )
 
 
-def authorization(app: LedgerApp, scopes: tuple[str, ...] = SCOPES) -> Authorization:
-    """A consent URL with a fresh state and a PKCE S256 challenge."""
+def authorization(
+    app: LedgerApp, scopes: tuple[str, ...] = SCOPES, *, nonce: str | None = None
+) -> Authorization:
+    """A consent URL with a fresh state and a PKCE S256 challenge; with `nonce`,
+    Xero puts it in the id_token, tying that token to this sign-in."""
     state = secrets.token_urlsafe(24)
     verifier = secrets.token_urlsafe(64)  # 86 chars, inside RFC 7636's 43..128
+    extra = {"nonce": nonce} if nonce else {}
     with _session(app, scopes) as session:
         url, _ = session.create_authorization_url(
-            app.authorize_url, state=state, code_verifier=verifier
+            app.authorize_url, state=state, code_verifier=verifier, **extra
         )
     return Authorization(url=url, state=state, code_verifier=verifier)
 

@@ -27,7 +27,7 @@ def test_authorization_url_carries_state_scope_and_redirect(env):
     query = parse_qs(parts.query)
     assert f"{parts.scheme}://{parts.netloc}" == env.url
     assert query["state"] == [state]
-    assert query["scope"] == ["com.intuit.quickbooks.accounting"]
+    assert query["scope"] == ["com.intuit.quickbooks.accounting openid"]
     assert query["redirect_uri"] == [env.app.redirect_uri]
     assert query["response_type"] == ["code"]
 
@@ -44,6 +44,8 @@ def test_code_is_exchanged_for_tokens_that_open_the_api(env, clock):
     tokens = oauth.exchange_code(env.app, callback["code"], callback["realmId"], clock)
     assert tokens.expires_at == clock.now() + timedelta(seconds=3600)
     assert tokens.extra["realm_id"] == env.realm
+    # The id_token comes back whole, for the web layer to verify.
+    assert tokens.id_token and tokens.id_token.count(".") == 2
     env.store.save(tokens)
     assert env.connector().company().name == "Harbour Lights Catering"
 
