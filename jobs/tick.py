@@ -27,35 +27,39 @@ BILLED_KEY = "care:billed:{creditor}:{month}"
 
 def tick() -> dict[str, Any]:
     """Dispatch due outreach steps, daily sweeps and month-end fee bills."""
-    steps = dispatch_due()
+    cases = dispatch_due()
     sweeps, bills = dispatch_calendar()
-    logger.info("tick steps=%s sweeps=%s bills=%s", len(steps), sweeps, bills)
-    return {"steps": len(steps), "sweeps": sweeps, "bills": bills}
+    logger.info("tick cases=%s sweeps=%s bills=%s", len(cases), sweeps, bills)
+    return {"cases": len(cases), "sweeps": sweeps, "bills": bills}
 
 
-# Each step's payment gate reads the case's invoices in one call; a few calls of the
-# minute stay free for syncs, webhooks and notes. Starting more steps than the budget
-# allows would only see them put back.
-CALLS_PER_STEP = 1
+# A case's job reads its invoices once (the payment gate) for all its due steps; a
+# few calls of the minute stay free for syncs, webhooks and notes. Starting more
+# cases than the budget allows would only see them put back.
+CALLS_PER_CASE = 1
 RESERVED_CALLS = 5
 
 
 def dispatch_due(limit: int = 500) -> list[int]:
-    """Queue scheduled steps of active cases whose time has come, within budgets."""
+    """Queue the jobs of active cases with steps whose time has come, within budgets.
+
+    Returns the ids of the cases queued.
+    """
     from app.models import Debtor, LedgerConnection, OutreachStep, ReferralCase
     from jobs.ledgers import budget_for
-    from jobs.outreach import enqueue_step
+    from jobs.outreach import enqueue_case
 
     rt = runtime()
     now = clock.now()
     with rt.sessions() as session:
         due = session.execute(
             sa.select(
-                OutreachStep.id,
+                ReferralCase.id,
                 LedgerConnection.id,
                 LedgerConnection.ledger,
                 LedgerConnection.external_id,
             )
+            .select_from(OutreachStep)
             .join(ReferralCase, ReferralCase.id == OutreachStep.case_id)
             .join(Debtor, Debtor.id == ReferralCase.debtor_id)
             .join(LedgerConnection, LedgerConnection.id == Debtor.connection_id)
@@ -69,21 +73,25 @@ def dispatch_due(limit: int = 500) -> list[int]:
             .limit(limit)
         ).all()
     room: dict[int, int] = {}
-    held: dict[int, int] = {}
-    queued = []
-    for step_id, connection_id, ledger, external_id in due:
+    held: set[int] = set()
+    waiting: dict[int, int] = {}
+    queued: list[int] = []
+    for case_id, connection_id, ledger, external_id in due:
+        if case_id in queued or case_id in held:
+            continue  # a case's job runs all of its due steps
         if connection_id not in room:
             left = budget_for(rt, ledger, external_id).remaining()
-            room[connection_id] = max(0, left - RESERVED_CALLS) // CALLS_PER_STEP
+            room[connection_id] = max(0, left - RESERVED_CALLS) // CALLS_PER_CASE
         if room[connection_id] <= 0:
-            held[connection_id] = held.get(connection_id, 0) + 1
+            held.add(case_id)
+            waiting[connection_id] = waiting.get(connection_id, 0) + 1
             continue
         room[connection_id] -= 1
-        enqueue_step(step_id)
-        queued.append(step_id)
-    for connection_id, count in held.items():
+        enqueue_case(case_id)
+        queued.append(case_id)
+    for connection_id, count in waiting.items():
         logger.info(
-            "dispatch: %s due steps wait for the call budget connection=%s",
+            "dispatch: %s cases wait for the call budget connection=%s",
             count,
             connection_id,
         )
