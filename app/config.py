@@ -44,6 +44,9 @@ class Settings:
     encryption_keys: tuple[str, ...] = ()
     clock: str = "system"
     base_url: str = "http://127.0.0.1:5000"
+    # Proxies in front of the web app that append to X-Forwarded-For (1 behind
+    # Heroku's router): the sign-in throttle counts the address they saw.
+    proxy_hops: int = 0
     quickbooks: LedgerApp = field(default_factory=LedgerApp)
     xero: LedgerApp = field(default_factory=LedgerApp)
     smtp_host: str = "127.0.0.1"
@@ -103,6 +106,7 @@ def load() -> Settings:
         encryption_keys=keys,
         clock=_env("CARE_CLOCK", "system"),
         base_url=_env("CARE_BASE_URL", "http://127.0.0.1:5000"),
+        proxy_hops=int(_env("CARE_PROXY_HOPS", "0")),
         quickbooks=_ledger("QBO", QUICKBOOKS_PRODUCTION),
         xero=_ledger("XERO", XERO_PRODUCTION),
         smtp_host=_env("SMTP_HOST", "127.0.0.1"),

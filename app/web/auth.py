@@ -1,8 +1,13 @@
-"""Signing in with a local account, signing out, and the marketplace launch URL."""
+"""Signing in with a local account, signing out, and the marketplace launch URL.
+
+Failed sign-ins are throttled per e-mail and per address (`app.web.throttle`).
+"""
 
 from __future__ import annotations
 
 import logging
+import math
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import (
@@ -20,7 +25,16 @@ from werkzeug.wrappers import Response
 from app import clock
 from app.models import User
 from app.models.connections import LEDGERS
-from app.web.security import EVERYONE, db, login, public, requires, safe_next
+from app.web import throttle
+from app.web.security import (
+    EVERYONE,
+    care,
+    db,
+    login,
+    public,
+    requires,
+    safe_next,
+)
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
@@ -43,30 +57,51 @@ def home() -> Response:
 
 @bp.route("/login", methods=["GET", "POST"], endpoint="login")
 @public
-def login_page() -> Response | str:
+def login_page() -> Response | str | tuple[str, int]:
     target = safe_next(request.values.get("next"), url_for("auth.home"))
     if request.method == "GET":
         return render_template("auth/login.html", next=target, error=None)
     email = (request.form.get("email") or "").strip().lower()
     password = request.form.get("password") or ""
+    guard = throttle.current()
+    address = throttle.client_address(request, care().settings.proxy_hops)
+    try:
+        attempt = guard.begin(email, address)
+    except throttle.LockedError as exc:
+        return _locked(target, exc)
     user = db().scalar(sa.select(User).where(sa.func.lower(User.email) == email))
-    # TODO: no throttle on failed sign-ins yet; a password can be guessed at the
-    # speed of scrypt (about 20 tries a second per worker).
     if user is None or not user.active:
         _DUMMY.check_password(password)
         ok = False
     else:
         ok = user.check_password(password)
     if not ok or user is None:
-        logger.info("sign-in refused email_hash=%s", hash(email) & 0xFFFF)
-        return render_template(
-            "auth/login.html", next=target, error="E-mail or password is wrong."
-        ), 401  # type: ignore[return-value]
+        locked_until = guard.failed(attempt)
+        logger.info("sign-in refused email_hash=%s", guard.digest(email))
+        error = "E-mail or password is wrong."
+        if locked_until is not None:
+            error += " " + _try_again(locked_until, attempt.at)
+        return render_template("auth/login.html", next=target, error=error), 401
+    guard.succeeded(attempt)
     user.last_login_at = clock.now()
     db().commit()
     login(user)
     logger.info("signed in user=%s role=%s", user.id, user.role)
     return redirect(target)
+
+
+def _locked(target: str, exc: throttle.LockedError) -> Response:
+    error = "Too many failed sign-ins. " + _try_again(exc.until, clock.now())
+    page = render_template("auth/login.html", next=target, error=error)
+    response = Response(page, status=429, mimetype="text/html")
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _try_again(until: datetime, now: datetime) -> str:
+    minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+    unit = "minute" if minutes == 1 else "minutes"
+    return f"Try again in {minutes} {unit}, after {until:%H:%M} UTC."
 
 
 @bp.post("/logout")
