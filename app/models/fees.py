@@ -22,10 +22,15 @@ BILL_STATES = ("open", "issued", "written", "failed")
 
 
 class FeeAccrual(Base):
-    """The fee earned on one payment applied to one referred invoice (once)."""
+    """The fee earned on one payment applied to one referred invoice, or a change to it.
+
+    `seq` 0 is the fee the payment earned when it arrived; 1, 2, ... follow when the
+    ledger later changes what it pays (a reversal, negative, when it is deleted,
+    voided, bounced or cut). The UNIQUE triple makes each of them happen once.
+    """
 
     __tablename__ = "fee_accruals"
-    __table_args__ = (sa.UniqueConstraint("payment_id", "invoice_id"),)
+    __table_args__ = (sa.UniqueConstraint("payment_id", "invoice_id", "seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     creditor_id: Mapped[int] = mapped_column(
@@ -40,11 +45,12 @@ class FeeAccrual(Base):
     case_id: Mapped[int] = mapped_column(
         sa.ForeignKey("referral_cases.id", ondelete="CASCADE"), index=True
     )
+    seq: Mapped[int] = mapped_column(default=0, server_default="0")
     currency: Mapped[str] = mapped_column(Currency())
-    collected_amount: Mapped[Decimal] = mapped_column(Money4())
+    collected_amount: Mapped[Decimal] = mapped_column(Money4())  # < 0: a reversal
     fee_amount: Mapped[Decimal] = mapped_column(Money4())
     rate: Mapped[Decimal] = mapped_column(Rate())
-    accrued_on: Mapped[date] = mapped_column(sa.Date)
+    accrued_on: Mapped[date] = mapped_column(sa.Date)  # the payment's date
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     bill_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("fee_bills.id", ondelete="SET NULL"), index=True
