@@ -47,6 +47,9 @@ class MirrorResult:
     deleted: Counter[str] = field(default_factory=Counter)
     stale: int = 0  # records older than the row already held, ignored
     paid_down: list[int] = field(default_factory=list)  # invoice ids, amount_due fell
+    # Invoice ids that lost money: amount_due rose, or a payment on them was deleted,
+    # voided or cut (a fee accrued on it must be reversed).
+    unpaid: list[int] = field(default_factory=list)
     deleted_invoices: list[int] = field(default_factory=list)
     reconciled: bool = False
 
@@ -220,6 +223,8 @@ class PageWriter:
             if before is not None and before_due is not None:
                 if row.amount_due < before_due:
                     self.result.paid_down.append(row.id)
+                elif row.amount_due > before_due:
+                    self.result.unpaid.append(row.id)
         self.session.flush()
 
     def payments(self, payments: Sequence[records.Payment]) -> None:
@@ -301,6 +306,7 @@ class PageWriter:
                 )
             for (parent_id, invoice_ledger_id), app in list(held.items()):
                 if parent_id == row.id and invoice_ledger_id not in wanted:
+                    self._unpaid(app)
                     self.session.delete(app)
             for invoice_ledger_id, amount in wanted.items():
                 app = held.get((row.id, invoice_ledger_id))
@@ -316,11 +322,17 @@ class PageWriter:
                         )
                     )
                 else:
+                    if amount < app.amount:
+                        self._unpaid(app)
                     app.amount = amount
                     app.currency = row.currency
                     if app.invoice_id is None:
                         app.invoice_id = invoice_ids.get(invoice_ledger_id)
         self.session.flush()
+
+    def _unpaid(self, application: Any) -> None:
+        if isinstance(application, PaymentApplication) and application.invoice_id:
+            self.result.unpaid.append(application.invoice_id)
 
     def _invoice_ids(self, ledger_ids: Iterable[str]) -> dict[str, int]:
         found: dict[str, int] = {}
@@ -419,6 +431,15 @@ class PageWriter:
         for entity, ledger_ids in by_entity.items():
             model = DELETABLE[entity]
             rows = self.load(model, ledger_ids)
+            if model is Payment:
+                # Read before mark_deleted drops them: the invoices these paid.
+                for chunk in chunks([r.id for r in rows.values() if not r.deleted]):
+                    for app in self.session.scalars(
+                        sa.select(PaymentApplication).where(
+                            PaymentApplication.payment_id.in_(chunk)
+                        )
+                    ):
+                        self._unpaid(app)
             for row in rows.values():
                 if mark_deleted(self.session, row):
                     self.result.deleted[entity] += 1

@@ -82,7 +82,7 @@ def sync_connection(connection_id: int, full: bool = False) -> dict[str, Any]:
                 result = mirror.apply_page(session, row, page)
                 row.api_calls += connector.calls - counted
                 counted = connector.calls
-                paid = set(result.paid_down + result.deleted_invoices)
+                paid = set(result.paid_down + result.deleted_invoices + result.unpaid)
                 paid |= _applied_to(session, connection_id, page)
                 settled = (
                     settlement.settle(

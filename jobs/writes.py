@@ -145,6 +145,9 @@ def _call(
             bill_date=today,
             due_date=max(due, today) + timedelta(days=14),
             description=f"CARE pre-collections fee, {payload['month']}",
+            lines=tuple((text, Decimal(amount)) for text, amount in payload["lines"])
+            if payload.get("lines")
+            else (),
         )
         return connector.write_fee_bill(bill)
     if kind == "payment":

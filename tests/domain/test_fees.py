@@ -16,11 +16,14 @@ from app.fees import (
     bill_lines,
     fee_terms,
     invoice_fee,
+    plan_bill,
+    reverse,
 )
 from app.rules import Rules, parse_rules
 
 REFERRED = date(2025, 5, 1)
 ONE_PERCENT = FeeTerms(Decimal("0.01"))
+D450 = Decimal("450.00")
 
 
 def payment(amount: str, on: date = date(2025, 5, 6), **changes) -> Collection:
@@ -227,3 +230,132 @@ def test_accruals_never_drift_from_the_fee_on_the_total(amounts, rate, minimum, 
     assert expected <= total
     if cap is not None:
         assert expected <= cap
+
+
+def test_reversal_takes_back_the_fee_on_the_money_lost():
+    # 1% of 450.00 = 4.50 accrued; the payment is deleted: -4.50 on -450.00.
+    paid = payment("450.00", id="p1")
+
+    reversal = reverse(paid, Decimal("450.00"), ONE_PERCENT, Decimal("450.00"))
+
+    assert (reversal.collected, reversal.fee) == (Decimal("-450.00"), Decimal("-4.50"))
+    assert (reversal.basis, reversal.accrued_on) == (
+        FeeBasis.REVERSAL,
+        paid.received_on,
+    )
+
+
+def test_reversal_of_more_than_was_collected_is_refused():
+    with pytest.raises(ValueError, match="collection=p1: cannot reverse 500.00"):
+        reverse(payment("450.00", id="p1"), Decimal("500.00"), ONE_PERCENT, D450)
+
+
+def test_accrue_all_reverses_lost_money_within_minimum_and_cap():
+    # Minimum 5.00, cap 20.00: payments 100.00 (fee 5.00) and 600.00 (7.00 - 5.00 =
+    # 2.00). The 100.00 bounces: 600.00 is left, fee 6.00, so the reversal is -1.00.
+    rules = parse_rules({"fee_minimum": {"USD": "5.00"}, "fee_cap": {"USD": "20.00"}})
+    collections = [
+        payment("100.00", date(2025, 5, 2), id="a"),
+        payment("600.00", date(2025, 5, 9), id="b"),
+    ]
+
+    accruals = accrue_all(collections, rules, lost={"a": Decimal("100.00")})
+
+    assert [(a.collection_id, a.fee) for a in accruals] == [
+        ("a", Decimal("5.00")),
+        ("b", Decimal("2.00")),
+        ("a", Decimal("-1.00")),
+    ]
+
+
+def test_money_that_earned_nothing_loses_nothing():
+    before = payment("750.00", date(2025, 4, 10), id="902")
+
+    accruals = accrue_all([before], Rules(), lost={"902": Decimal("750.00")})
+
+    assert [a.basis for a in accruals] == [FeeBasis.BEFORE_REFERRAL]
+
+
+def test_a_month_that_nets_to_nothing_or_less_makes_no_bill():
+    paid = payment("450.00", date(2025, 5, 6), id="p1")
+    [fee] = accrue_all([paid], Rules())
+    lost = reverse(paid, D450, ONE_PERCENT, D450)
+    [june] = accrue_all([payment("200.00", date(2025, 6, 20), id="p2")], Rules())
+
+    # May: 4.50 - 4.50 = 0.00; June: 2.00 - 4.50 = -2.50. Neither is billed.
+    assert plan_bill("2025-05", "USD", [fee, lost]) is None
+    assert plan_bill("2025-06", "USD", [lost, june]) is None
+
+
+def test_bill_lines_name_the_invoice_and_payment_date_of_earlier_accruals():
+    paid = payment("450.00", date(2025, 5, 6), id="p1", invoice_id="11")
+    lost = reverse(paid, D450, ONE_PERCENT, D450)
+    [late, july] = accrue_all(
+        [
+            payment("230.00", date(2025, 6, 28), id="p2", invoice_id="12"),
+            payment("1000.00", date(2025, 7, 3), id="p3", invoice_id="13"),
+        ],
+        Rules(),
+    )
+
+    plan = plan_bill("2025-07", "USD", [july, late, lost], {"11": "INV-11"})
+
+    # 10.00 + 2.30 - 4.50 = 7.80; an invoice without a label shows its id.
+    assert plan is not None and plan.amount == Decimal("7.80")
+    assert plan.lines == (
+        ("CARE fee on 1000.00 USD collected in 2025-07 (1 payment)", Decimal("10.00")),
+        (
+            "Reversal: invoice INV-11, payment of 2025-05-06: 450.00 USD taken back"
+            " (deleted, voided, bounced or reduced in the ledger)",
+            Decimal("-4.50"),
+        ),
+        (
+            "Invoice 12, payment of 2025-06-28: CARE fee on 230.00 USD"
+            " (not on the 2025-06 bill)",
+            Decimal("2.30"),
+        ),
+    )
+
+
+def test_a_bill_takes_nothing_dated_after_its_month_or_in_another_currency():
+    [august] = accrue_all([payment("100.00", date(2025, 8, 1))], Rules())
+    [euro] = accrue_all([payment("100.00", currency="EUR")], Rules())
+
+    with pytest.raises(ValueError, match="not for 2025-07"):
+        plan_bill("2025-07", "USD", [august])
+    with pytest.raises(ValueError, match="not for 2025-05"):
+        plan_bill("2025-05", "USD", [euro])
+
+
+@given(
+    amounts=st.lists(
+        st.decimals(min_value="0.01", max_value="100000", places=2),
+        min_size=1,
+        max_size=8,
+    ),
+    lost=st.lists(st.decimals(min_value="0", max_value="1", places=2), max_size=8),
+    minimum=st.one_of(st.none(), st.decimals(min_value="0", max_value="50", places=2)),
+)
+def test_accruals_and_reversals_add_up_to_the_fee_on_what_is_left(
+    amounts, lost, minimum
+):
+    rules = Rules(
+        fee_rate=Decimal("0.01"),
+        fee_minimum={} if minimum is None else {"USD": minimum},
+    )
+    collections = [
+        payment(str(a), date(2025, 5, 2) + timedelta(days=i), id=f"p{i:02d}")
+        for i, a in enumerate(amounts)
+    ]
+    # Each collection loses a share of itself (0% to 100%), in whole cents.
+    gone = {
+        c.id: (c.amount * share).quantize(Decimal("0.01"))
+        for c, share in zip(collections, lost, strict=False)
+    }
+
+    accruals = accrue_all(collections, rules, lost=gone)
+
+    left = sum(amounts, Decimal(0)) - sum(gone.values(), Decimal(0))
+    expected = invoice_fee(left, fee_terms(rules, "USD"), "USD")
+    assert sum((a.fee for a in accruals), Decimal("0.00")) == expected
+    assert all(a.fee <= 0 for a in accruals if a.basis is FeeBasis.REVERSAL)
