@@ -341,6 +341,9 @@ def plan_bill(
     net to zero or less there is no bill: a ledger bill cannot be negative, so the
     accruals wait, unbilled, and net off the next one.
     """
+    # TODO: reversal lines are negative; the sandboxes take them (only the total
+    # must be positive), real QuickBooks and Xero are unverified. If a ledger
+    # refuses, the write fails as a FixError and the bill waits for a person.
     labels = labels or {}
     own: list[Accrual] = []
     earlier: list[Accrual] = []

@@ -104,6 +104,10 @@ def _accrue(
     A payment already accrued whose money the ledger has since taken back (deleted,
     voided, bounced, or cut so it pays less of this invoice) gets a reversal; one it
     now pays more gets the fee's increase. A new payment gets its fee once.
+
+    TODO: a bounce booked without touching the payment (a journal entry or a new
+    charge that raises the balance) re-settles the invoice but reverses nothing, as
+    the payment still pays it; the creditor is billed the fee on that money.
     """
     applied: dict[int, tuple[Payment, Decimal]] = {}
     for payment, amount in session.execute(
