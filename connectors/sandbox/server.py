@@ -19,6 +19,10 @@ from app import clock as clock_mod
 
 logger = logging.getLogger(__name__)
 
+# serve_forever notices shutdown() only between polls; at socketserver's default of
+# 0.5 s every stop (a test's teardown, the demo's exit) waited up to half a second.
+POLL_INTERVAL = 0.05
+
 
 @dataclass(frozen=True)
 class LoggedRequest:
@@ -169,7 +173,10 @@ class ServerThread:
         self.port = self._server.server_port
         self.url = f"http://{host}:{self.port}"
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"sandbox-{self.port}", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": POLL_INTERVAL},
+            name=f"sandbox-{self.port}",
+            daemon=True,
         )
 
     def start(self) -> ServerThread:

@@ -157,7 +157,10 @@ def live(
 
     jobs = InlineJobs(sessions)
     holder["app"] = create_app(config.load(), sessions=sessions, enqueue=jobs)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for serve_forever's next poll: 0.5 s apart by default.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield Live(url, sandbox, realm, jobs, "owner@harbour.example", "rita@care.example")
     server.shutdown()
