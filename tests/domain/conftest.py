@@ -22,9 +22,13 @@ def keyring() -> Iterator[crypto.Keyring]:
 
 
 @pytest.fixture
+def database_migrated() -> bool:
+    return True
+
+
+@pytest.fixture
 def engine(database_url: str, keyring: crypto.Keyring) -> Iterator[sa.Engine]:
     """An engine on a database migrated to head."""
-    db.upgrade(database_url)
     engine = db.make_engine(database_url)
     yield engine
     engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
@@ -14,6 +15,12 @@ from app.cli import main
 from app.db_cli import sa_safe
 from connectors.base import TokenSet
 from tests.domain import factories
+
+
+@pytest.fixture
+def database_migrated() -> bool:
+    """An empty database: these tests run the migrations themselves."""
+    return False
 
 
 def _revision(url: str) -> str | None:

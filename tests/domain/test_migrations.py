@@ -12,6 +12,12 @@ from app import db
 from app.models import Base
 
 
+@pytest.fixture
+def database_migrated() -> bool:
+    """An empty database: these tests run the migrations themselves."""
+    return False
+
+
 def _tables(url: str) -> set[str]:
     engine = db.make_engine(url)
     try:

@@ -19,7 +19,6 @@ import pytest
 from cryptography.fernet import Fernet
 
 from app import clock as clock_mod
-from app import db
 from connectors.base import TokenSet
 from connectors.sandbox.quickbooks import QuickBooksSandbox
 from connectors.sandbox.quickbooks.sandbox import DEFAULT_REDIRECT
@@ -58,6 +57,11 @@ class Backend:
 
     def advance(self, days: int = 0, hours: int = 0) -> None:
         self.clock.advance(timedelta(days=days, hours=hours))
+
+
+@pytest.fixture
+def database_migrated() -> bool:
+    return True
 
 
 @pytest.fixture
@@ -107,7 +111,6 @@ def backend(tmp_path, redis, redis_url, database_url, monkeypatch) -> Iterator[B
     from app import crypto
 
     crypto.install(None)
-    db.upgrade(database_url)
 
     yield Backend(
         sandbox=sandbox,

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import functools
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -64,22 +62,15 @@ def keyring() -> Iterator[crypto.Keyring]:
     crypto.install(previous)
 
 
-@pytest.fixture(scope="session")
-def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One SQLite file migrated to head, copied for each test (migrating is slow)."""
-    path = tmp_path_factory.mktemp("template") / "care.db"
-    db.upgrade(f"sqlite:///{path}")
-    return path
+@pytest.fixture
+def database_migrated() -> bool:
+    return True
 
 
 @pytest.fixture
 def sessions(
-    database_url: str, keyring: crypto.Keyring, migrated_sqlite: Path
+    database_url: str, keyring: crypto.Keyring
 ) -> Iterator[sessionmaker[Session]]:
-    if database_url.startswith("sqlite:///"):
-        shutil.copyfile(migrated_sqlite, database_url.removeprefix("sqlite:///"))
-    else:
-        db.upgrade(database_url)
     engine = db.make_engine(database_url)
     yield db.session_factory(engine)
     engine.dispose()
