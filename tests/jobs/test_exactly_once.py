@@ -7,15 +7,17 @@ import hmac
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 from rq import Queue
+from rq.registry import ScheduledJobRegistry
 
 from jobs import faults
 from jobs import runtime as runtime_mod
+from jobs.outreach import RETRY
 from tests.jobs.conftest import REALM, VERIFIER, connect_creditor
 from tests.jobs.test_pipeline import _books
 
@@ -75,6 +77,7 @@ def test_worker_killed_mid_send_sends_once_and_loses_nothing(backend):
         subprocess.run(["kill", "-9", str(pid)], check=True)  # noqa: S603, S607
         faults.disarm(rt.redis, "send")
         # RQ's worker sees its work horse die and schedules the retry (30 s).
+        _bring_retry_forward(rt.redis, "outreach", after=RETRY.intervals[0])
         _wait_for(lambda: _effect_state(rt, "email") == "sent", timeout=120)
     finally:
         worker.terminate()
@@ -136,6 +139,17 @@ def _effect_state(rt, channel):
 
     with rt.sessions() as session:
         return session.scalar(sa.select(Effect.state).where(Effect.channel == channel))
+
+
+def _bring_retry_forward(redis, queue: str, after: int) -> None:
+    """Wait for the one retry RQ schedules, check it is `after` seconds out, then
+    make it due now: RQ's scheduler still moves it to the queue, in a second
+    rather than the half-minute a real outage would wait."""
+    registry = ScheduledJobRegistry(queue, connection=redis)
+    [job_id] = _wait_for(registry.get_job_ids)
+    wait = registry.get_scheduled_time(job_id) - datetime.now(UTC)
+    assert timedelta(seconds=after - 10) < wait <= timedelta(seconds=after)
+    redis.zadd(registry.key, {job_id: time.time()}, xx=True)
 
 
 def _wait_for(condition, timeout: float = 60.0):
