@@ -45,8 +45,8 @@ def _warm() -> None:
 
     RQ forks a work horse per job, and whatever the horse loads dies with it: the
     job modules with the SDKs, PDF and mail libraries, babel's data, the fonts'
-    character maps, SQLAlchemy's configured mappers (0.17 s a job on their own).
-    Loaded in the parent, each horse starts with them.
+    character maps, the compiled templates, SQLAlchemy's configured mappers (0.17 s
+    a job on their own). Loaded in the parent, each horse starts with them.
     """
     for module in PRELOAD:
         importlib.import_module(module)
@@ -55,8 +55,10 @@ def _warm() -> None:
 
     import app.models  # noqa: F401 - every mapper, before configuring them
     from app.channels.layout import covered_codepoints, main_codepoints
+    from app.channels.letters import load_templates
 
     configure_mappers()
+    load_templates()
     get_global("territory_zones")
     covered_codepoints()
     main_codepoints()

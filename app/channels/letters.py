@@ -211,6 +211,14 @@ def _write_atomically(target: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
+def load_templates() -> int:
+    """Compile every template now (a worker does, once, before forking its jobs)."""
+    names = _templates.list_templates()
+    for name in names:
+        _templates.get_template(name)
+    return len(names)
+
+
 def render_template(name: str, letter: LetterInput) -> str:
     """The text template `name` (under templates/) rendered for `letter`."""
     return _templates.get_template(name).render(template_context(letter))

@@ -343,3 +343,11 @@ def test_line_breaks_and_control_characters_in_ledger_fields_are_flattened() -> 
     assert debtor.name == "Tui Landscaping Ltd"
     assert debtor.address_lines == ("12 Queen Street", "Auckland 1010")
     assert "Tui Landscaping Ltd\n12 Queen Street\nAuckland 1010" in text
+
+
+def test_every_template_compiles_ahead_of_use() -> None:
+    from app.channels.letters import TEMPLATES, load_templates
+
+    # Workers compile them before forking: a broken template fails the worker's
+    # start, not a debtor's letter.
+    assert load_templates() == len([p for p in TEMPLATES.iterdir() if p.is_file()])
