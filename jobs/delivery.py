@@ -96,7 +96,8 @@ def letter_and_target(
         ),
         payment=letters.PaymentInstructions(
             lines=(
-                f"Please pay {creditor.name} as usual, quoting the invoice numbers.",
+                f"Please pay {creditor.name} as usual, quoting the invoice "
+                + ("number." if len(unpaid) == 1 else "numbers."),
             ),
         ),
         as_of=today,

@@ -30,6 +30,20 @@ def test_a_folder_with_other_files_is_refused_and_kept(tmp_path):
     assert (tmp_path / "thesis.tex").read_text() == "years of work"
 
 
+def test_another_commands_folder_and_a_file_are_refused(tmp_path):
+    replay_data = fresh_data_dir(tmp_path / "replay", "replay")
+    (replay_data / "notes.txt").write_text("mine")
+    with pytest.raises(click.UsageError, match="not made by care demo"):
+        fresh_data_dir(replay_data, "demo")
+    assert (replay_data / "notes.txt").exists()
+
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    with pytest.raises(click.UsageError, match="is a file"):
+        fresh_data_dir(a_file, "demo")
+    assert a_file.read_text() == "x"
+
+
 def test_sigterm_runs_the_finally_that_stops_the_stack(tmp_path):
     stopped = tmp_path / "stopped"
     script = textwrap.dedent(

@@ -18,8 +18,12 @@ def fresh_data_dir(data: Path, command: str) -> Path:
     A mistyped --data (the home folder, the checkout) is refused, never wiped.
     """
     data = data.resolve()
+    if data.exists() and not data.is_dir():
+        raise click.UsageError(f"{data} is a file, not a folder; choose another --data")
     if data.exists() and any(data.iterdir()):
-        if not (data / MARKER).exists():
+        marker = data / MARKER
+        made_by = marker.read_text().split(";")[0] if marker.is_file() else ""
+        if made_by != f"made by care {command}":
             raise click.UsageError(
                 f"{data} is not empty and was not made by care {command}; "
                 "choose another --data"
