@@ -39,10 +39,16 @@ def _worker_number() -> int:
 
 
 def _redis_url_for_worker(url: str, worker: int) -> str:
-    """REDIS_URL moved `worker` database numbers up (redis://host:6379/0 -> /1)."""
+    """REDIS_URL moved `worker` database numbers up (redis://host:6379/0 -> /1;
+    a unix socket's ?db=N likewise)."""
     parts = urllib.parse.urlsplit(url)
-    if worker == 0 or parts.scheme not in ("redis", "rediss"):
+    if worker == 0:
         return url
+    if parts.scheme == "unix":
+        query = dict(urllib.parse.parse_qsl(parts.query))
+        query["db"] = str(int(query.get("db", 0)) + worker)
+        # urlunsplit would drop the empty host's "//", which redis-py needs.
+        return url.split("?", 1)[0] + "?" + urllib.parse.urlencode(query)
     base = int(parts.path.strip("/") or 0)
     return urllib.parse.urlunsplit(parts._replace(path=f"/{base + worker}"))
 
