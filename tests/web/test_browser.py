@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -200,6 +201,19 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+def wait_until(page: Any, expression: str, timeout: float = 20.0) -> None:
+    """Poll `expression` until it is true.
+
+    page.wait_for_function re-checks its expression through eval() in the page,
+    which the app's Content-Security-Policy refuses (no 'unsafe-eval'): it passed
+    only where the first check was already true. page.evaluate is not refused.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"never true: {expression}"
+        page.wait_for_timeout(50)
+
+
 def sign_in(page: Any, live: Live, email: str) -> None:
     page.goto(f"{live.url}/login")
     page.get_by_label("E-mail").fill(email)
@@ -248,9 +262,7 @@ def test_walk_connect_refer_follow_and_log_a_call(page, live) -> None:
 
     page.get_by_role("link", name="Insights").click()
     page.locator("#aging-chart").wait_for()
-    page.wait_for_function(
-        "Chart.instances && Object.keys(Chart.instances).length == 2"
-    )
+    wait_until(page, "!!(window.Chart && Object.keys(Chart.instances).length == 2)")
     shot(page, "05-insights")
     page.get_by_role("link", name="Rules").click()
     page.get_by_text(re.compile(r"invoices would be referred")).wait_for()
