@@ -52,7 +52,6 @@ class Gate:
     """The payment gate's answer, read once per job: the invoices still owed."""
 
     owed: list[Any] | None = None
-    reads: int = 0
 
 
 @dataclass
@@ -109,7 +108,6 @@ def _run_step(rt: Runtime, step_id: int, gate: Gate) -> Outcome:
     if gate.owed is None:
         try:
             gate.owed = _payment_gate(rt, ctx)
-            gate.reads += 1
         except (WaitError, ReconnectError) as exc:
             logger.warning("step waits step=%s case=%s: %s", step_id, ctx.case_id, exc)
             return Outcome(step_id, f"waiting: {exc}", waiting=True)

@@ -73,17 +73,17 @@ def dispatch_due(limit: int = 500) -> list[int]:
             .limit(limit)
         ).all()
     room: dict[int, int] = {}
-    held: set[int] = set()
+    seen: set[int] = set()  # cases queued or held back, each looked at once
     waiting: dict[int, int] = {}
     queued: list[int] = []
     for case_id, connection_id, ledger, external_id in due:
-        if case_id in queued or case_id in held:
+        if case_id in seen:
             continue  # a case's job runs all of its due steps
+        seen.add(case_id)
         if connection_id not in room:
             left = budget_for(rt, ledger, external_id).remaining()
             room[connection_id] = max(0, left - RESERVED_CALLS) // CALLS_PER_CASE
         if room[connection_id] <= 0:
-            held.add(case_id)
             waiting[connection_id] = waiting.get(connection_id, 0) + 1
             continue
         room[connection_id] -= 1
