@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from collections.abc import Callable
 
 import redis as redis_lib
 
@@ -45,3 +46,22 @@ def save(redis: redis_lib.Redis, company: Company) -> None:
     fields = dataclasses.asdict(company)
     fields["ledger"] = company.ledger.value
     redis.set(_key(company.ledger, company.id), json.dumps(fields), ex=TTL_SECONDS)
+
+
+def read_through(
+    redis: redis_lib.Redis,
+    ledger: Ledger,
+    company_id: str,
+    read: Callable[[], Company],
+    *,
+    fresh: bool = False,
+) -> Company:
+    """The cached company, else `read()` it from the ledger and cache it.
+
+    `fresh` skips the cache (a full sync) and refreshes it.
+    """
+    found = None if fresh else load(redis, ledger, company_id)
+    if found is None:
+        found = read()
+        save(redis, found)
+    return found

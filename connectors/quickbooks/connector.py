@@ -86,21 +86,19 @@ class QuickBooksConnector:
         """
         if self._company is not None and not fresh:
             return self._company
-        found = (
-            None
-            if fresh
-            else company_cache.load(self._redis, self.ledger, self.realm_id)
+        found = company_cache.read_through(
+            self._redis, self.ledger, self.realm_id, self._read_company, fresh=fresh
         )
-        if found is None:
-            info = self._first("CompanyInfo")
-            prefs = self._first("Preferences")
-            found = mapping.company(self.realm_id, info, prefs)
-            company_cache.save(self._redis, found)
         if self._timezone:
             # The creditor's own zone, once adopted, wins over QBO's (or a guess).
             found = dataclasses.replace(found, timezone=self._timezone)
         self._company = found
         return found
+
+    def _read_company(self) -> Company:
+        info = self._first("CompanyInfo")
+        prefs = self._first("Preferences")
+        return mapping.company(self.realm_id, info, prefs)
 
     def sync(
         self,

@@ -118,14 +118,12 @@ class XeroConnector:
         """
         if self._company is not None and not fresh:
             return self._company
-        cached = (
-            None
-            if fresh
-            else company_cache.load(self._redis, self.ledger, self.tenant_id)
+        self._company = company_cache.read_through(
+            self._redis, self.ledger, self.tenant_id, self._read_company, fresh=fresh
         )
-        if cached is not None:
-            self._company = cached
-            return cached
+        return self._company
+
+    def _read_company(self) -> Company:
         body = self.client.call(
             "organisation", self.client.accounting.get_organisations
         )
@@ -137,7 +135,7 @@ class XeroConnector:
             zone = iana_from_xero(str(org.get("Timezone") or ""))
         except UnknownTimezoneError as exc:
             raise XeroFixError(f"tenant {self.tenant_id}: {exc}") from exc
-        self._company = Company(
+        return Company(
             ledger=Ledger.XERO,
             id=self.tenant_id,
             name=str(org.get("Name") or ""),
@@ -146,8 +144,6 @@ class XeroConnector:
             country=org.get("CountryCode") or None,
             multi_currency=str(org.get("Class") or "").startswith(_MULTI_CURRENCY),
         )
-        company_cache.save(self._redis, self._company)
-        return self._company
 
     def local_today(self) -> date:
         """Today in the organisation's time zone."""
