@@ -20,12 +20,12 @@ from app.models import (
     Invoice,
     LedgerConnection,
     LedgerWrite,
-    Payment,
     PaymentApplication,
 )
 from connectors import records
 from connectors.records import Application, Deletion, InvoiceStatus, SyncPage
 from tests.domain import factories as f
+from tests.domain.test_settlement import _pay as record_payment
 
 D = Decimal
 REVERSAL_NOTE = "taken back (deleted, voided, bounced or reduced in the ledger)"
@@ -57,28 +57,8 @@ def _books(session, invoices=(("USD", "2000.00"),) * 3):
 
 
 def _pay(session, invoice, ledger_id, amount, on):
-    payment = Payment(
-        creditor_id=invoice.creditor_id,
-        connection_id=invoice.connection_id,
-        debtor_id=invoice.debtor_id,
-        ledger_id=ledger_id,
-        paid_on=on,
-        currency=invoice.currency,
-        amount=D(amount),
-        unapplied=D(0),
-    )
-    session.add(payment)
-    session.flush()
-    session.add(
-        PaymentApplication(
-            creditor_id=invoice.creditor_id,
-            payment_id=payment.id,
-            invoice_ledger_id=invoice.ledger_id,
-            invoice_id=invoice.id,
-            currency=invoice.currency,
-            amount=D(amount),
-        )
-    )
+    """A payment in the mirror (as in test_settlement), then the settlement."""
+    payment = record_payment(session, invoice, ledger_id, amount, on)
     invoice.amount_due -= D(amount)
     _settle(session, invoice)
     return payment
